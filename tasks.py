@@ -1,0 +1,67 @@
+"""Maintainer tasks for the image family: `invoke --list`, `invoke --help TASK`."""
+
+from invoke import task
+
+from pyfamily import cli
+from pyfamily.build import default_jobs
+
+CONFIG_HELP = "family file to use instead of images.yaml (also $PYFAMILY_CONFIG)"
+SELECTION_HELP = {
+    "config": CONFIG_HELP,
+    "version": "Python minor to build, e.g. 3.11: its X.Y, variants and apps, and what they need (repeatable)",
+    "target": "target by name, e.g. all, 3.13-pillow, ipython (repeatable; see `invoke list`)",
+    "variant": "keep only selected targets of this variant: plain or a variant name (repeatable)",
+    "apps": "include app images (default on; --no-apps leaves them out)",
+    "profile": "build profile: fast (no PGO, for development) or release (PGO + LTO, what CI publishes)",
+}
+
+
+def _chosen(version, target, variant, apps):
+    return cli.selection(version or (), target or (), variant or (), apps)
+
+
+@task(help={"config": CONFIG_HELP, "internal": "also show the internal build stages"})
+@cli.reports_user_errors
+def list(c, config=None, internal=False):
+    """Show every image the family defines: kind, Python, variant, what it is built from, its tags."""
+    print(cli.list_targets(config, internal))
+
+
+@task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
+@cli.reports_user_errors
+def plan(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):
+    """Show what a build would do, level by level, and why each target is included."""
+    print(cli.show_plan(config, _chosen(version, target, variant, apps), profile))
+
+
+@task(iterable=["version", "target", "variant"],
+      help={**SELECTION_HELP, "out": "directory to write the build contexts to (default build/rendered)"})
+@cli.reports_user_errors
+def render(c, config=None, version=None, target=None, variant=None, apps=True, profile=None,
+           out="build/rendered"):
+    """Write each selected target's build context (Dockerfile and files) to read exactly what will be built."""
+    print(cli.render_contexts(config, _chosen(version, target, variant, apps), out, profile))
+
+
+@task(iterable=["version", "target", "variant"],
+      help={**SELECTION_HELP, "format": "output format: github (a strategy.matrix per level)"})
+@cli.reports_user_errors
+def matrix(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, format="github"):
+    """Print the selected targets as JSON for a GitHub Actions strategy.matrix, grouped by level."""
+    if format != "github":
+        raise SystemExit(f"error: --format {format!r} is not supported; use github.")
+    print(cli.github_matrix(config, _chosen(version, target, variant, apps), profile))
+
+
+@task(iterable=["version", "target", "variant"],
+      help={**SELECTION_HELP,
+            "jobs": "targets built at once (default: CPU count, at most 4)",
+            "offline": "use only cached source tarballs and images; no downloads",
+            "ca_bundle": "PEM bundle mounted into download steps only (also $PYFAMILY_CA_BUNDLE)",
+            "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)"})
+@cli.reports_user_errors
+def build(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0,
+          offline=False, ca_bundle=None, docker=None):
+    """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
+    cli.build(config, _chosen(version, target, variant, apps), profile=profile, jobs=jobs or default_jobs(),
+              offline=offline, ca_bundle=ca_bundle, docker=docker)

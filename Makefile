@@ -24,7 +24,8 @@ build: setup host  ## make build [VERSION=3.13] [TARGET=all] [PROFILE=release]
 		$(if $(PROFILE),--profile $(PROFILE))
 
 test: setup host  ## unit tests, then integration tests on the real engine
-	scripts/dev/run-tests $(BIN)/python
+	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest tests/integration -q
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit -q

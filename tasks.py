@@ -65,3 +65,10 @@ def build(c, config=None, version=None, target=None, variant=None, apps=True, pr
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
     cli.build(config, _chosen(version, target, variant, apps), profile=profile, jobs=jobs or default_jobs(),
               offline=offline, ca_bundle=ca_bundle, docker=docker)
+
+
+@task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
+@cli.reports_user_errors
+def verify(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):
+    """Run the built images of the selection and check what each promises (imports, venv, smoke commands)."""
+    cli.verify(config, _chosen(version, target, variant, apps), profile)

@@ -15,6 +15,7 @@ from pyfamily import build as builder
 from pyfamily import config as configuration
 from pyfamily import plan as planner
 from pyfamily import render
+from pyfamily import verify as verifier
 from pyfamily.config import PLAIN, Config
 from pyfamily.errors import UserError
 from pyfamily.plan import Kind, Selection, Target
@@ -128,3 +129,13 @@ def build(config_file: str | None, chosen: Selection, *, profile: str | None, jo
     print(table)
     builder.check(results)
     return ""
+
+
+def verify(config_file: str | None, chosen: Selection, profile: str | None = None) -> None:
+    config, targets = load(config_file, profile)
+    checks = verifier.verify(config, planner.select(targets, chosen))
+    print(verifier.report(checks))
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        raise UserError(f"{len(failed)} of {len(checks)} checks failed: "
+                        + "; ".join(f"{c.target}: {c.name}" for c in failed) + ".")

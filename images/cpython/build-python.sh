@@ -37,8 +37,7 @@ cd "$src"
     "$@"
 
 # Debian hardening flags, minus its -O2 that would override CPython's own -O3.
-# Passed to make, not configure, so they do not end up in sysconfig and so in
-# every third-party extension built later.
+# Passed to make, not configure, so they stay out of sysconfig (see altinstall below).
 cflags="$(DEB_CFLAGS_MAINT_STRIP=-O2 dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 # Frame pointers make perf/eBPF profilers usable, as in the official images.
@@ -55,7 +54,9 @@ make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags"
 rm python
 make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags -Wl,-rpath='\$\$ORIGIN/../lib'" python
 # altinstall: only version-suffixed names, so several versions share one /usr/local.
-make altinstall DESTDIR="$destdir" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags -Wl,-rpath='\$\$ORIGIN/../lib'"
+# No flags here: sysconfig data is regenerated now (python is newer) and would record
+# make's LDFLAGS/EXTRA_CFLAGS, putting this rpath into every pip-built extension.
+make altinstall DESTDIR="$destdir"
 
 cd "$destdir/usr/local"
 stdlib=lib/python$minor

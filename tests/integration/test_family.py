@@ -1,0 +1,141 @@
+"""The fixture family (CPython 3.11.2 and 3.13.15, fast profile) built for real: base, X.Y, all and friends."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyfamily import build, config, plan, verify
+from pyfamily.plan import Kind, Selection
+
+from . import support
+
+pytestmark = pytest.mark.integration
+
+MINORS = ("3.11", "3.13")
+
+
+def test_every_target_built(family):
+    bad = {r.target.name: r.detail for r in family.results if r.status not in {"built", "up to date"}}
+    assert not bad
+
+
+@pytest.mark.parametrize("name", ["base", "3.11", "3.13", "all", "builder-3.11", "3.13-pillow", "all-pillow"])
+def test_verify_checks_pass(family, name):
+    checks = verify.verify_target(family.config, family.targets[name])
+    assert checks
+    assert [c for c in checks if not c.passed] == []
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_runtime_imports_the_stdlib_extension_modules(family, minor):
+    modules = "ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, curses, dbm.gnu, uuid, decimal, zoneinfo"
+    code, output = support.run(family.ref(minor), f"""python3 -c '
+import {modules}, sys, datetime
+assert sys.version.startswith("{minor}."), sys.version
+print(datetime.datetime(2026, 7, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).utcoffset())
+print(ssl.OPENSSL_VERSION, sqlite3.sqlite_version)
+'""", network="none")
+    assert code == 0, output
+    assert "2:00:00" in output
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_runtime_has_no_compiler_headers_or_pip(family, minor):
+    code, output = support.run(family.ref(minor), f"""
+        command -v gcc || command -v cc || command -v pip3 || test -e /usr/local/include/python{minor} \
+          || ls /usr/local/lib/python{minor}/site-packages | grep -i pip""", network="none")
+    assert code != 0, output
+
+
+@pytest.mark.parametrize("minor", MINORS)
+def test_runtime_and_all_hold_byte_identical_interpreters(family, minor):
+    paths = f"/usr/local/bin/python{minor} /usr/local/lib/libpython{minor}.so.1.0"
+    digests = {}
+    for name in (minor, "all", f"builder-{minor}"):
+        code, output = support.run(family.ref(name), f"sha256sum {paths}", network="none")
+        assert code == 0, output
+        digests[name] = output
+    assert digests[minor] == digests["all"] == digests[f"builder-{minor}"]
+
+
+def test_python3_in_all_is_the_default(family):
+    default = family.config.python.default
+    code, output = support.run(family.ref("all"), "python3 --version; python --version; pip --version; uv --version",
+                               network="none")
+    assert code == 0, output
+    assert output.count(f"Python {default}.") == 2
+    assert f"(python {default})" in output
+
+
+def test_images_carry_oci_labels(family):
+    client = support.client()
+    for name in ("base", "3.13", "all"):
+        labels = client.images.get(family.ref(name)).labels
+        for key in ("title", "version", "created", "source", "revision", "base.name", "base.digest"):
+            assert labels.get(f"org.opencontainers.image.{key}"), (name, key)
+    labels = client.images.get(family.ref("3.13")).labels
+    assert labels["org.opencontainers.image.version"] == "3.13.15"
+    assert labels["org.opencontainers.image.base.digest"] == support.image_id(family.ref("base"))
+
+
+def test_every_moving_and_dated_tag_exists(family):
+    for target in family.targets.values():
+        ids = {support.image_id(f"{family.config.repository}:{tag}") for tag in target.local_tags}
+        assert ids == ({support.image_id(target.ref)} if target.public else set())
+
+
+def test_ca_bundle_is_in_no_image(family):
+    marker = family.ca_marker.encode()
+    client = support.client()
+    for target in family.targets.values():
+        if target.kind is Kind.CPYTHON:
+            continue  # FROM scratch, made of the compile stage, which downloads nothing
+        image = client.images.get(target.ref)
+        assert family.ca_marker not in str(image.attrs), target.name
+        hits = [path for path, data in support.files_of(target.ref) if marker in data]
+        assert hits == [], (target.name, hits)
+
+
+def test_base_is_slim(family):
+    code, output = support.run(family.ref("base"), """
+        test -z "$(ls /usr/share/man 2>/dev/null)"
+        test -z "$(find /usr/share/doc -type f ! -name copyright | head -1)"
+        test -z "$(ls /usr/share/locale 2>/dev/null)"
+        test "$(readlink /etc/localtime)" = /usr/share/zoneinfo/Etc/UTC
+        test "$LANG" = C.UTF-8
+        apt-config dump | grep -q 'APT::AutoRemove::SuggestsImportant "false"'
+        echo slim""", network="none")
+    assert code == 0 and "slim" in output, output
+
+
+def test_second_build_rebuilds_nothing(family, tmp_path):
+    before = {t.name: support.image_id(t.ref) for t in family.targets.values()}
+    again = build.run(family.config, family.targets, plan.select(family.targets, Selection()),
+                      family.settings, say=print)
+    assert {r.target.name: r.status for r in again} == {name: "up to date" for name in before}
+    assert {t.name: support.image_id(t.ref) for t in family.targets.values()} == before
+
+
+def test_failed_target_stops_only_its_dependents(family, tmp_path):
+    text = support.FIXTURE.read_text()
+    text = text.replace("repository: pyfamily-test/python", "repository: pyfamily-fail/python")
+    text = text.replace("  debian:\n    suite: trixie\n    packages: [ca-certificates]\n",
+                        f"  from: {family.ref('base')}\n")
+    text = text.replace("2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849", "0" * 64)
+    broken_file = tmp_path / "broken.yaml"
+    broken_file.write_text(text)
+    broken = config.load(broken_file)
+    targets = plan.expand(broken)
+    settings = build.Settings(profile="fast", jobs=2, cache_dir=tmp_path / "cache",
+                              work_dir=tmp_path / "work")
+    (tmp_path / "cache" / "sources").mkdir(parents=True)
+    selection = plan.select(targets, Selection(names=("base", "3.11")))
+    results = {r.target.name: r for r in build.run(broken, targets, selection, settings, say=print)}
+    assert results["base"].status == "built"
+    assert results["cpython-3.11"].status == "failed"
+    assert "0" * 64 in results["cpython-3.11"].detail or "sha256" in results["cpython-3.11"].detail
+    assert results["3.11"].status == "skipped"
+    with pytest.raises(build.BuildError, match=r"cpython-3\.11: failed"):
+        build.check(list(results.values()))
+    assert support.image_id("pyfamily-fail/python:3.11") == ""
+    support.client().images.remove("pyfamily-fail/python:base", force=True)

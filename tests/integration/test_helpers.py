@@ -1,0 +1,322 @@
+"""The helpers every image carries (apt-install, wait-for-port, find-libdeps), run in
+real containers of a Debian trixie image that has them on PATH."""
+
+from __future__ import annotations
+
+import io
+import re
+import tarfile
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+APT_LEFTOVERS = "/var/lib/apt/lists /var/cache/apt /var/log/apt"
+WAIT_TIMEOUT_EXIT = 3
+LXML_VERSION = "6.0.2"
+
+
+class Result(NamedTuple):
+    rc: int
+    out: str
+    err: str
+
+
+def sh(container, script: str, *, timeout: int = 120, env: dict[str, str] | None = None) -> Result:
+    """Run a bash script in the container, bounded by `timeout` seconds."""
+    rc, (out, err) = container.exec_run(
+        ["timeout", "-k", "5", str(timeout), "bash", "-c", script], demux=True, environment=env
+    )
+    return Result(rc, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
+
+
+def check(container, script: str, **kwargs) -> Result:
+    result = sh(container, script, **kwargs)
+    assert result.rc == 0, f"{script!r} failed with {result.rc}:\n{result.out}\n{result.err}"
+    return result
+
+
+def start(client, image: str, **kwargs):
+    return client.containers.run(image, ["sleep", "infinity"], detach=True, init=True, **kwargs)
+
+
+def leftovers(container) -> str:
+    """Files apt-install must not leave in the layer."""
+    return check(
+        container,
+        f"find {APT_LEFTOVERS} -mindepth 1; ls /var/log/dpkg.log /var/log/alternatives.log 2>/dev/null || true",
+    ).out
+
+
+@pytest.fixture(scope="module")
+def box(docker_client, helper_image) -> Iterator:
+    """A running container with ::1 on lo and a few tools the tests use."""
+    container = start(docker_client, helper_image, sysctls={"net.ipv6.conf.lo.disable_ipv6": "0"})
+    try:
+        check(container, "apt-install socat patchelf xz-utils zlib1g-dev", timeout=600)
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+# --- apt-install ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("helper", ["apt-install", "wait-for-port", "find-libdeps"])
+def test_help_states_usage_and_exit_codes(box, helper):
+    result = check(box, f"{helper} --help")
+    assert "Usage:" in result.out
+    assert "Exit codes:" in result.out
+
+
+def test_apt_install_leaves_no_lists_caches_or_logs(box):
+    check(box, "apt-install file", timeout=300)
+    assert "ELF" in check(box, "file -b /usr/bin/bash").out
+    assert leftovers(box) == ""
+
+
+def test_apt_install_missing_package_fails_and_still_cleans_up(box):
+    result = sh(box, "apt-install tree no-such-package-xyz", timeout=300)
+    assert result.rc != 0
+    assert "no-such-package-xyz" in result.out + result.err
+    assert leftovers(box) == ""
+    assert sh(box, "command -v tree").rc != 0
+
+
+def test_apt_install_reads_names_from_stdin(box):
+    script = "printf '# comment-not-a-package\\n\\n  tree   hello # inline comment\\n' | apt-install -"
+    check(box, script, timeout=300)
+    assert "Hello, world!" in check(box, "hello").out
+    check(box, "tree -d /etc/apt")
+    assert leftovers(box) == ""
+
+
+@pytest.mark.parametrize("script", ["apt-install", "apt-install - </dev/null", "printf '# only\\n\\n' | apt-install -"])
+def test_apt_install_empty_list_is_a_no_op(box, script):
+    result = check(box, script)
+    assert result.err.strip()
+
+
+# --- wait-for-port -------------------------------------------------------------------------
+
+
+def listen(port: int, *, delay: float = 0, v6: bool = False) -> str:
+    """Shell snippet starting a background TCP listener on loopback after `delay` seconds."""
+    address = f"TCP6-LISTEN:{port},bind=[::1]" if v6 else f"TCP-LISTEN:{port},bind=127.0.0.1"
+    return f"(sleep {delay}; exec socat {address},reuseaddr,fork SYSTEM:true) >/dev/null 2>&1 &"
+
+
+def rc_seconds(out: str) -> tuple[int, float]:
+    match = re.search(r"rc=(\d+) t0=([\d.]+) t1=([\d.]+)", out)
+    assert match, out
+    return int(match[1]), float(match[3]) - float(match[2])
+
+
+def run_timed(container, command: str, prelude: str = "") -> tuple[int, float, Result]:
+    script = f'{prelude} t0=$EPOCHREALTIME; {command}; rc=$?; echo "rc=$rc t0=$t0 t1=$EPOCHREALTIME"'
+    result = sh(container, script)
+    rc, seconds = rc_seconds(result.out)
+    return rc, seconds, result
+
+
+def test_wait_for_port_waits_for_a_late_listener(box):
+    rc, seconds, result = run_timed(
+        box,
+        "wait-for-port --timeout 30 --period 0.2 127.0.0.1:18001 localhost:18001",
+        prelude=listen(18001, delay=1.5),
+    )
+    assert rc == 0, result
+    assert 1.4 <= seconds < 15, result
+
+
+def test_wait_for_port_times_out_naming_the_endpoints_down(box):
+    rc, seconds, result = run_timed(
+        box,
+        "wait-for-port --timeout=1.5 --period .2 127.0.0.1:18002 127.0.0.1:18009 no-such-host.invalid:80",
+        prelude=listen(18002),
+    )
+    assert rc == WAIT_TIMEOUT_EXIT, result
+    assert 1.4 <= seconds < 10, result
+    assert "127.0.0.1:18009" in result.err
+    assert "no-such-host.invalid:80" in result.err
+    assert "127.0.0.1:18002" not in result.err
+
+
+def test_wait_for_port_ipv6_loopback(box):
+    check(box, "grep -q '^0*1 .* lo$' /proc/net/if_inet6")  # precondition: ::1 on lo
+    rc, _, result = run_timed(box, "wait-for-port --timeout 20 [::1]:18003", prelude=listen(18003, v6=True))
+    assert rc == 0, result
+    rc, _, result = run_timed(box, "wait-for-port --timeout 0.5 [::1]:18004")
+    assert rc == WAIT_TIMEOUT_EXIT, result
+    assert "[::1]:18004" in result.err
+
+
+def test_wait_for_port_unresolvable_name_counts_as_down(box):
+    rc, seconds, result = run_timed(box, "wait-for-port --timeout 1 --period 0.3 not-yet-there.invalid:5432")
+    assert rc == WAIT_TIMEOUT_EXIT, result
+    assert seconds < 10, result
+    assert "not-yet-there.invalid:5432" in result.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "",
+        "localhost",
+        "localhost:",
+        "localhost:0",
+        "localhost:65536",
+        "localhost:http",
+        "::1:80",
+        "--timeout abc localhost:80",
+        "--timeout=-1 localhost:80",
+        "--period x localhost:80",
+        "--period 0 localhost:80",
+        "--timeout",
+        "--bogus localhost:80",
+        "-- true",
+    ],
+)
+def test_wait_for_port_rejects_bad_arguments(box, args):
+    result = sh(box, f"wait-for-port {args}", timeout=10)
+    assert result.rc == 2, result
+    assert result.err.strip()
+
+
+def test_wait_for_port_execs_the_command(box):
+    prelude = listen(18005)
+    # exec'd: the command's parent is the shell that started wait-for-port, not wait-for-port.
+    result = check(
+        box,
+        f"{prelude} wait-for-port --timeout 20 127.0.0.1:18005 -- bash -c 'echo ppid=$PPID'; echo shell=$$",
+    )
+    ppid = re.search(r"ppid=(\d+)", result.out)
+    shell = re.search(r"shell=(\d+)", result.out)
+    assert ppid and shell and ppid[1] == shell[1], result
+    # Its exit code and arguments pass through untouched.
+    result = sh(box, "wait-for-port --timeout 20 127.0.0.1:18005 -- printf '%s|' 'a b' c")
+    assert (result.rc, result.out) == (0, "a b|c|"), result
+    assert sh(box, "wait-for-port --timeout 20 127.0.0.1:18005 -- sh -c 'exit 7'").rc == 7
+
+
+# --- find-libdeps --------------------------------------------------------------------------
+
+
+def packages(out: str) -> list[str]:
+    lines = out.splitlines()
+    assert lines == sorted(set(lines)), out
+    return lines
+
+
+def test_find_libdeps_elf_by_magic_in_dir_with_space(box):
+    check(box, "mkdir -p '/tmp/a b/x' && cp /usr/bin/xz '/tmp/a b/x/' && echo text > '/tmp/a b/x/fake.so'")
+    result = check(box, "find-libdeps '/tmp/a b'")
+    assert "liblzma5" in packages(result.out)
+    assert result.err == ""
+
+
+def test_find_libdeps_skips_bundled_libraries(box):
+    # auditwheel style: a renamed copy of liblzma next to the program, found via RUNPATH.
+    check(
+        box,
+        "mkdir -p /tmp/wheel/bin /tmp/wheel/pkg.libs && cp /usr/bin/xz /tmp/wheel/bin/prog"
+        " && cp -L /lib/x86_64-linux-gnu/liblzma.so.5 /tmp/wheel/pkg.libs/liblzma-1a2b3c.so.5"
+        " && patchelf --replace-needed liblzma.so.5 liblzma-1a2b3c.so.5"
+        " --set-rpath '$ORIGIN/../pkg.libs' /tmp/wheel/bin/prog",
+    )
+    assert "/pkg.libs/liblzma-1a2b3c.so.5 (" in check(box, "ldd /tmp/wheel/bin/prog").out
+    result = check(box, "find-libdeps --strict /tmp/wheel")
+    assert "libc6" in packages(result.out)
+    assert "liblzma5" not in result.out
+
+
+def test_find_libdeps_skips_prefixes_from_env(box):
+    check(
+        box,
+        "mkdir -p /opt/mylibs /tmp/plain && cp -L /lib/x86_64-linux-gnu/liblzma.so.5 /opt/mylibs/ "
+        "&& cp /usr/bin/xz /tmp/plain/",
+    )
+    env = {"LD_LIBRARY_PATH": "/opt/mylibs", "FIND_LIBDEPS_SKIP": "/usr/local:/opt/mylibs"}
+    result = check(box, "find-libdeps --strict /tmp/plain", env=env)
+    assert "liblzma5" not in packages(result.out)
+    env["FIND_LIBDEPS_SKIP"] = "/usr/local"
+    result = sh(box, "find-libdeps --strict /tmp/plain", env=env)
+    assert result.rc == 1, result
+    assert "/opt/mylibs/liblzma.so.5" in result.err
+
+
+def test_find_libdeps_prefers_runtime_package_over_dev_symlink_owner(box):
+    # NEEDED libz.so (unversioned) resolves to the symlink that zlib1g-dev ships.
+    check(box, "mkdir -p /tmp/devlink && cp /usr/bin/xz /tmp/devlink/ && patchelf --add-needed libz.so /tmp/devlink/xz")
+    assert "zlib1g-dev" in check(box, "dpkg -S /usr/lib/x86_64-linux-gnu/libz.so").out
+    lines = packages(check(box, "find-libdeps /tmp/devlink").out)
+    assert "zlib1g" in lines
+    assert not [p for p in lines if p.endswith("-dev")], lines
+
+
+def test_find_libdeps_reports_missing_libraries(box):
+    check(box, "mkdir -p /tmp/miss && cp /usr/bin/xz /tmp/miss/ && patchelf --add-needed libnotthere.so.1 /tmp/miss/xz")
+    result = check(box, "find-libdeps /tmp/miss")
+    assert "libnotthere.so.1" in result.err
+    assert "liblzma5" in packages(result.out)
+    result = sh(box, "find-libdeps --strict /tmp/miss")
+    assert result.rc == 1, result
+    assert "libnotthere.so.1" in result.err
+
+
+@pytest.mark.parametrize("args", ["", "/no/such/dir", "--bogus /tmp"])
+def test_find_libdeps_rejects_bad_arguments(box, args):
+    assert sh(box, f"find-libdeps {args}").rc == 2
+
+
+def _copy_dir(source, target, path: str) -> None:
+    """Copy directory `path` from one container to the same place in another."""
+    stream, _ = source.get_archive(path)
+    data = b"".join(stream)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert tar.getmembers(), f"{path} is empty"
+    parent = path.rsplit("/", 1)[0] or "/"
+    assert target.put_archive(parent, data)
+
+
+def test_find_libdeps_makes_a_source_built_lxml_venv_loadable(docker_client, helper_image):
+    """Build lxml against the system libxml2/libxslt in a builder, move the venv to a thin
+    container with only python3, and install exactly what find-libdeps prints."""
+    builder = start(
+        docker_client,
+        helper_image,
+        volumes={HOST_CA_BUNDLE: {"bind": HOST_CA_BUNDLE, "mode": "ro"}},
+        environment={"PIP_CERT": HOST_CA_BUNDLE, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    runtime = start(docker_client, helper_image)
+    try:
+        check(builder, "apt-install python3 python3-venv python3-dev gcc pkgconf libxml2-dev libxslt1-dev", timeout=900)
+        check(
+            builder,
+            "python3 -m venv /opt/venv && CFLAGS='-O0 -g0' /opt/venv/bin/pip install -q"
+            f" --no-binary lxml lxml=={LXML_VERSION}",
+            timeout=900,
+        )
+        result = check(builder, "find-libdeps --strict /opt/venv")
+        lines = packages(result.out)
+        assert "libxslt1.1" in lines, lines
+        assert [p for p in lines if re.fullmatch(r"libxml2(-\d+)?", p)], lines
+        assert not [p for p in lines if p.endswith("-dev")], lines
+
+        check(runtime, "apt-install python3", timeout=600)
+        _copy_dir(builder, runtime, "/opt/venv")
+        before = sh(runtime, "/opt/venv/bin/python -c 'import lxml.etree'")
+        assert before.rc != 0, before
+        assert re.search(r"lib(xml2|xslt|exslt)\.so", before.err), before
+        check(runtime, f"printf '%s\\n' {' '.join(lines)} | apt-install -", timeout=600)
+        after = check(
+            runtime,
+            "/opt/venv/bin/python -c 'import lxml.etree as e; print(e.tostring(e.fromstring(\"<a><b/></a>\")))'",
+        )
+        assert "<a><b/></a>" in after.out
+    finally:
+        builder.remove(force=True)
+        runtime.remove(force=True)

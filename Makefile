@@ -1,10 +1,6 @@
 # Quick start: `make build VERSION=3.13` (main job) and `make test` (the test suite CI runs).
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Download steps in builds get the host's CA bundle (TLS-inspecting proxies); it never lands in an image.
-PYFAMILY_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
-export PYFAMILY_CA_BUNDLE
-
 .PHONY: setup host build test unit lint bench clean
 
 setup: $(VENV)/.installed

@@ -57,7 +57,7 @@ def matrix(c, config=None, version=None, target=None, variant=None, apps=True, p
       help={**SELECTION_HELP,
             "jobs": "targets built at once (default: CPU count, at most 4)",
             "offline": "use only cached source tarballs and images; no downloads",
-            "ca_bundle": "PEM bundle mounted into download steps only (also $PYFAMILY_CA_BUNDLE)",
+            "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
             "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)"})
 @cli.reports_user_errors
 def build(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0,
@@ -72,3 +72,11 @@ def build(c, config=None, version=None, target=None, variant=None, apps=True, pr
 def verify(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):
     """Run the built images of the selection and check what each promises (imports, venv, smoke commands)."""
     cli.verify(config, _chosen(version, target, variant, apps), profile)
+
+
+@task(iterable=["version", "target", "variant", "registry"],
+      help={**SELECTION_HELP, "registry": "push here instead of the family file's registries (repeatable)"})
+@cli.reports_user_errors
+def publish(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None):
+    """Push the built public images of the selection, every moving tag and the dated one, to each registry."""
+    cli.publish(config, _chosen(version, target, variant, apps), profile, registry or ())

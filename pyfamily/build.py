@@ -19,7 +19,7 @@ from tabulate import tabulate
 
 from pyfamily import engine, render, sources
 from pyfamily.config import Config
-from pyfamily.errors import BuildError, UserError
+from pyfamily.errors import BuildError, Interrupted, UserError
 from pyfamily.plan import Kind, Plan, Target
 
 INPUTS_LABEL = "org.pyfamily.inputs"  # digest of everything that went into an image; equal means up to date
@@ -69,15 +69,24 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
 def resolve_ca_bundle(config: Config, explicit: str | None = None) -> Path | None:
-    """--ca-bundle, else $PYFAMILY_CA_BUNDLE, else build.ca_bundle in the configuration, else none."""
+    """--ca-bundle, else $PYFAMILY_CA_BUNDLE, else build.ca_bundle, else the host's bundle if it has one.
+
+    The host's bundle is what lets downloads through a TLS-inspecting proxy; it is mounted into download steps
+    only, never copied into an image. "none" mounts nothing."""
     chosen = explicit or os.environ.get(CA_BUNDLE_ENV) or config.build.ca_bundle
-    if not chosen:
+    if chosen == "none":
         return None
+    if not chosen:
+        return HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
     path = Path(chosen).expanduser()
     if not path.is_file():
         raise UserError(f"The CA bundle {path} (from --ca-bundle, ${CA_BUNDLE_ENV} or build.ca_bundle) "
-                        "does not exist; give the path of a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt.")
+                        "does not exist; give the path of a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt, "
+                        "or none.")
     return path
 
 
@@ -115,9 +124,8 @@ def run(config: Config, targets: dict[str, Target], plan: Plan, settings: Settin
                 for future in done:
                     running.pop(future)
                     future.result()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # stop the running builds; the pool then waits for their threads to return
             _interrupt(state, results)
-            raise
     return list(results.values())
 
 
@@ -146,6 +154,8 @@ def _build_one(state: _Run, target: Target, result: Result) -> Result:
     except subprocess.CalledProcessError as exc:
         result.status = "interrupted" if state.stopping.is_set() else "failed"
         result.detail = f"exit {exc.returncode}; see {result.log}"
+    except Exception as exc:  # an engine or I/O error fails this target only, like a failed build step
+        result.status, result.detail = "failed", f"{type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - started
     verb = {"built": "built", "up to date": "up to date"}.get(result.status, result.status.upper())
     state.say(f"[{target.name}] {verb} in {_duration(result.seconds)}" + (f": {result.detail}" if result.detail
@@ -292,6 +302,8 @@ def summary(results: list[Result]) -> str:
 
 def check(results: list[Result]) -> None:
     """Raise when anything did not build, naming what and where its log is."""
+    if any(r.status == "interrupted" for r in results):
+        raise Interrupted("Interrupted: the builds under way were stopped; nothing after them was started.")
     bad = [r for r in results if r.status in _BAD]
     if bad:
         where = "; ".join(f"{r.target.name}: {r.status}" + (f" (log {r.log})" if r.status == "failed" else "")

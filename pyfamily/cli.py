@@ -14,6 +14,7 @@ from tabulate import tabulate
 from pyfamily import build as builder
 from pyfamily import config as configuration
 from pyfamily import plan as planner
+from pyfamily import publish as publisher
 from pyfamily import render
 from pyfamily import verify as verifier
 from pyfamily.config import PLAIN, Config
@@ -139,3 +140,11 @@ def verify(config_file: str | None, chosen: Selection, profile: str | None = Non
     if failed:
         raise UserError(f"{len(failed)} of {len(checks)} checks failed: "
                         + "; ".join(f"{c.target}: {c.name}" for c in failed) + ".")
+
+
+def publish(config_file: str | None, chosen: Selection, profile: str | None = None,
+            registries: Sequence[str] = ()) -> None:
+    config, targets = load(config_file, profile)
+    pushes = publisher.publish(config, planner.select(targets, chosen), registries or None,
+                               say=lambda line: print(line, flush=True))
+    print(tabulate([(p.target, p.reference, p.digest) for p in pushes], headers=["target", "pushed", "digest"]))

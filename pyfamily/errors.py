@@ -23,3 +23,9 @@ class BuildError(UserError):
     """One or more targets failed to build."""
 
     exit_code = 1
+
+
+class Interrupted(BuildError):
+    """Ctrl-C during a build: what ran was stopped, nothing was left half-tagged."""
+
+    exit_code = 130

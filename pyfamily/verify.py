@@ -90,8 +90,10 @@ def _app_checks(config: Config, target: Target) -> list[Check]:
     for read_only in (False, True):
         name = "smoke (--read-only)" if read_only else "smoke"
         try:
+            # Read-only deployments give the app a tmpfs for /tmp; nothing else may need writing.
             container = engine.client().containers.run(target.ref, app.smoke, entrypoint=[], detach=True,
-                                                       read_only=read_only, network_mode="none")
+                                                       read_only=read_only, tmpfs={"/tmp": ""} if read_only else {},
+                                                       network_mode="none")
             try:
                 status = container.wait(timeout=300)
                 output = container.logs().decode(errors="replace")

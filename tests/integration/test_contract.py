@@ -131,7 +131,8 @@ def test_app_smoke_runs_read_only_without_writing_bytecode(family, app):
     client = support.client()
     for read_only in (False, True):
         container = client.containers.run(family.ref(app), spec.smoke, entrypoint=[], detach=True,
-                                          read_only=read_only, network_mode="none")
+                                          read_only=read_only, tmpfs={"/tmp": ""} if read_only else {},
+                                          network_mode="none")
         try:
             status = container.wait(timeout=300)
             output = container.logs().decode(errors="replace")

@@ -26,7 +26,7 @@ def test_list_and_plan_print_tables():
 
 def test_every_task_is_documented():
     listed = invoke("--list").stdout
-    for name in ("list", "plan", "render", "matrix", "build"):
+    for name in ("list", "plan", "render", "matrix", "build", "verify", "publish"):
         assert name in listed
         assert invoke("--help", name).returncode == 0
 

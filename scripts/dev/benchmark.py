@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Build a selection and print a table of build times and image sizes against the family's targets.
+
+usage: benchmark.py [--config FILE] [--version 3.13] [--profile fast] [--cold]
+--cold removes the selection's images first (the source cache stays), so every target is really built.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from tabulate import tabulate
+
+from pyfamily import build, config, engine, plan
+from pyfamily.plan import Kind, Selection
+
+# Reference sizes in MB: debian:trixie-slim, and the official python:3.X-slim-trixie built from the same tarball.
+SIZE_TARGETS = {Kind.BASE: ("<= 82 (trixie-slim 78 + a few)", 82.0), Kind.RUNTIME: ("< 118 (official slim)", 118.0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config")
+    parser.add_argument("--version", default="3.13")
+    parser.add_argument("--profile")
+    parser.add_argument("--cold", action="store_true")
+    args = parser.parse_args()
+
+    family = config.load(args.config)
+    targets = plan.expand(family, args.profile)
+    selected = plan.select(targets, Selection(versions=(args.version,), variants=("plain",), apps=False))
+    if args.cold:
+        for target in reversed(selected.targets):
+            for tag in {target.ref, *(f"{family.repository}:{t}" for t in target.local_tags)}:
+                if engine.image_or_none(tag):
+                    engine.client().images.remove(tag, force=True)
+    settings = build.Settings(profile=args.profile or family.build.profile, ca_bundle=build.resolve_ca_bundle(family))
+    results = build.run(family, targets, selected, settings, say=lambda line: None)
+    build.check(results)
+    rows = []
+    for result in results:
+        size = result.size / 1e6
+        label, limit = SIZE_TARGETS.get(result.target.kind, ("-", None))
+        verdict = "-" if limit is None else ("ok" if size <= limit else "OVER")
+        rows.append((result.target.name, result.status, f"{result.seconds:.0f}", f"{size:.1f}", label, verdict))
+    print(tabulate(rows, headers=["target", "status", "build s", "size MB", "size target MB", "verdict"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -27,6 +27,13 @@ def list(c, config=None, internal=False):
     print(cli.list_targets(config, internal))
 
 
+@task(help={"config": CONFIG_HELP})
+@cli.reports_user_errors
+def docs(c, config=None):
+    """Regenerate the README's table of images from the family file."""
+    print(cli.write_docs(config))
+
+
 @task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
 @cli.reports_user_errors
 def plan(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):

@@ -84,27 +84,40 @@ def verify_target(config: Config, target: Target) -> list[Check]:
     return results
 
 
+@dataclass(frozen=True)
+class SmokeRun:
+    exit_code: int
+    output: str
+    pyc_written: list[str]
+
+
+def smoke(ref: str, command: list[str], *, read_only: bool) -> SmokeRun:
+    """Run an app's smoke command; report its exit, output and any bytecode it wrote into the image's tree."""
+    # Read-only deployments give the app a tmpfs for /tmp; nothing else may need writing.
+    container = engine.client().containers.run(ref, command, entrypoint=[], detach=True, read_only=read_only,
+                                               tmpfs={"/tmp": ""} if read_only else {}, network_mode="none")
+    try:
+        status = container.wait(timeout=300)
+        output = container.logs().decode(errors="replace")
+        written = [change["Path"] for change in container.diff() or [] if change["Path"].endswith(".pyc")]
+    finally:
+        container.remove(force=True)
+    return SmokeRun(status["StatusCode"], output, written)
+
+
 def _app_checks(config: Config, target: Target) -> list[Check]:
     app = config.apps[target.app or target.name]
     results = []
     for read_only in (False, True):
         name = "smoke (--read-only)" if read_only else "smoke"
         try:
-            # Read-only deployments give the app a tmpfs for /tmp; nothing else may need writing.
-            container = engine.client().containers.run(target.ref, app.smoke, entrypoint=[], detach=True,
-                                                       read_only=read_only, tmpfs={"/tmp": ""} if read_only else {},
-                                                       network_mode="none")
-            try:
-                status = container.wait(timeout=300)
-                output = container.logs().decode(errors="replace")
-                written = [c["Path"] for c in container.diff() or [] if c["Path"].endswith(".pyc")]
-            finally:
-                container.remove(force=True)
-            passed = status["StatusCode"] == 0 and not written
-            detail = "" if passed else f"exit {status['StatusCode']}, .pyc written: {written[:3]}, {output[-300:]}"
-            results.append(Check(target.name, name, passed, detail))
+            run = smoke(target.ref, app.smoke, read_only=read_only)
         except docker.errors.DockerException as exc:
             results.append(Check(target.name, name, False, str(exc)))
+            continue
+        passed = run.exit_code == 0 and not run.pyc_written
+        detail = "" if passed else f"exit {run.exit_code}, .pyc written: {run.pyc_written[:3]}, {run.output[-300:]}"
+        results.append(Check(target.name, name, passed, detail))
     return results
 
 

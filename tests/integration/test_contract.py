@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from pyfamily import engine, render
+from pyfamily import engine, render, verify
 
 from . import support
 
@@ -130,17 +130,9 @@ def test_app_smoke_runs_read_only_without_writing_bytecode(family, app):
     spec = family.config.apps[app]
     client = support.client()
     for read_only in (False, True):
-        container = client.containers.run(family.ref(app), spec.smoke, entrypoint=[], detach=True,
-                                          read_only=read_only, tmpfs={"/tmp": ""} if read_only else {},
-                                          network_mode="none")
-        try:
-            status = container.wait(timeout=300)
-            output = container.logs().decode(errors="replace")
-            written = [c["Path"] for c in container.diff() or [] if c["Path"].endswith(".pyc")]
-        finally:
-            container.remove(force=True)
-        assert status["StatusCode"] == 0, output
-        assert written == []
+        run = verify.smoke(family.ref(app), spec.smoke, read_only=read_only)
+        assert run.exit_code == 0, run.output
+        assert run.pyc_written == []
     image = client.images.get(family.ref(app))
     assert image.attrs["Config"]["Entrypoint"] == spec.entrypoint
     assert image.attrs["Config"]["Cmd"] == spec.cmd

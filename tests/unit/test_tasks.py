@@ -26,7 +26,7 @@ def test_list_and_plan_print_tables():
 
 def test_every_task_is_documented():
     listed = invoke("--list").stdout
-    for name in ("list", "plan", "render", "matrix", "build", "verify", "publish"):
+    for name in ("list", "plan", "render", "matrix", "build", "verify", "publish", "docs"):
         assert name in listed
         assert invoke("--help", name).returncode == 0
 
@@ -55,3 +55,10 @@ def test_render_writes_contexts(tmp_path):
     done = invoke("render", "--version", "3.13", "--no-apps", "--variant", "plain", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.13", "base", "cpython-3.13"]
+
+
+def test_readme_images_table_is_generated_from_images_yaml():
+    from pyfamily import cli
+
+    readme = (ROOT / "README.md").read_text()
+    assert cli.readme_with_table(readme, cli.images_markdown(None)) == readme, "run `invoke docs`"

@@ -172,12 +172,42 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def load(path: str | os.PathLike[str] | None = None) -> Config:
     """Read, parse and validate a family file; every mistake becomes one ConfigError."""
     file = config_path(path)
+    data, lines = _read(file, seen=())
+    return validate(data, file, lines)
+
+
+def _read(file: Path, seen: tuple[Path, ...]) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse a family file and, when it says `extends: OTHER`, lay it over OTHER (a path relative to it).
+
+    Each top-level section of the file is merged key by key into the same section of OTHER; the value of a
+    key replaces OTHER's whole. So `python: {versions: {...}}` swaps the matrix and keeps the build packages."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the configuration file ({exc.strerror}).") from None
     data, lines = _parse_yaml(text, file)
-    return validate(data, file, lines)
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, lines
+    parent_name = data.pop("extends")
+    if not isinstance(parent_name, str):
+        raise ConfigError(f"{file}: extends (line {lines[('extends',)]}): give the path of another family file.")
+    parent_file = (file.parent / parent_name).resolve()
+    if parent_file in seen or parent_file == file.resolve():
+        raise ConfigError(f"{file}: extends (line {lines[('extends',)]}): {parent_name} extends this file again.")
+    parent, _ = _read(parent_file, (*seen, file.resolve()))
+    if not isinstance(parent, dict):
+        raise ConfigError(f"{file}: extends: {parent_file} is not a family file (a mapping).")
+    return _overlay(parent, data), lines
+
+
+def _overlay(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(parent)
+    for section, value in child.items():
+        if isinstance(value, dict) and isinstance(parent.get(section), dict):
+            merged[section] = {**parent[section], **value}
+        else:
+            merged[section] = value
+    return merged
 
 
 def validate(data: Any, file: Path, lines: dict[KeyPath, int] | None = None) -> Config:

@@ -34,6 +34,7 @@ cd "$src"
     --enable-loadable-sqlite-extensions \
     --with-system-expat \
     --with-ensurepip=no \
+    --disable-test-modules \
     "$@"
 
 # Debian hardening flags, minus its -O2 that would override CPython's own -O3.

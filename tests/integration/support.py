@@ -69,11 +69,10 @@ def client() -> docker.DockerClient:
     return docker.from_env(timeout=600)
 
 
-def run(image: str, script: str, *, network: str = "bridge", volumes: dict | None = None,
-        read_only: bool = False) -> tuple[int, str]:
+def run(image: str, script: str, *, network: str = "bridge", read_only: bool = False) -> tuple[int, str]:
     """Run `sh -c script` in a fresh container; return (exit code, combined output)."""
     container = client().containers.run(image, ["-c", script], entrypoint="sh", detach=True, network_mode=network,
-                                        volumes=volumes or {}, read_only=read_only)
+                                        read_only=read_only)
     try:
         status = container.wait(timeout=900)
         return status["StatusCode"], container.logs().decode(errors="replace")

@@ -9,6 +9,7 @@ import time
 import urllib.request
 import uuid
 
+import docker
 import pytest
 
 from pyfamily import engine, render, verify
@@ -28,8 +29,10 @@ def venv_image(family, builder: str, minor: str, requirement: str, no_binary: st
     script = (f"set -e; python{minor} -m venv {APP}; PIP_CERT={CA} {APP}/bin/pip install --no-cache-dir "
               f"--no-binary {no_binary} {shlex.quote(requirement)}; {APP}/bin/python -c {shlex.quote(check)}; "
               f"find-libdeps --strict {APP} > {APP}/pkgdeps.txt; cat {APP}/pkgdeps.txt")
+    # A bind mount for this container only: the CA never becomes part of the committed image layer.
+    ca = docker.types.Mount(target=CA, source=str(support.HOST_CA_BUNDLE), type="bind", read_only=True)
     container = client.containers.run(family.ref(builder), ["-c", script], entrypoint="sh", detach=True,
-                                      volumes={str(support.HOST_CA_BUNDLE): {"bind": CA, "mode": "ro"}})
+                                      mounts=[ca])
     try:
         status = container.wait(timeout=1200)
         assert status["StatusCode"] == 0, container.logs().decode()[-3000:]
@@ -45,12 +48,13 @@ def with_venv(venv_ref: str, runtime: str, script: str, network: str = "bridge")
     client = support.client()
     source = client.containers.create(venv_ref, entrypoint=["true"])
     try:
-        archive = b"".join(source.get_archive(APP)[0])
+        parent = APP.rsplit("/", 1)[0]  # /usr/share/python3: put_archive needs an existing directory above it
+        archive = b"".join(source.get_archive(parent)[0])
     finally:
         source.remove(force=True)
     target = client.containers.create(runtime, ["-c", script], entrypoint="sh", network_mode=network)
     try:
-        target.put_archive(APP.rsplit("/", 1)[0], archive)
+        target.put_archive(parent.rsplit("/", 1)[0], archive)
         target.start()
         status = target.wait(timeout=600)
         return status["StatusCode"], target.logs().decode(errors="replace")

@@ -149,3 +149,30 @@ def test_base_from_an_image(tmp_path):
     family = load_text(tmp_path, MINIMAL + "base:\n  from: debian:trixie-slim\n")
     assert family.base.from_image == "debian:trixie-slim"
     assert family.base.bootstrap is None
+
+
+def test_extends_overlays_sections_key_by_key(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f'extends: {SHIPPED}\nrepository: other/python\npython:\n  default: "3.11"\n  versions:\n'
+                     '    "3.11": {version: 3.11.2, sha256: '
+                     '2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849, tarball: Python-3.11.2.tgz}\n'
+                     '    "3.13": {version: 3.13.15, sha256: '
+                     '1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76}\n'
+                     "apps: {}\n")
+    family = config.load(child)
+    shipped = config.load(SHIPPED)
+    assert family.repository == "other/python"
+    assert family.minors == ["3.11", "3.13"]  # a key's value replaces the parent's whole
+    assert family.python.build_packages == shipped.python.build_packages  # other keys of the section stay
+    assert family.variants == shipped.variants
+    assert set(family.apps) == {"ipython", "certbot", "uv"}  # `apps: {}` merges nothing away
+
+
+def test_extends_cycle_and_missing_parent_are_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="extends this file again"):
+        config.load(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ConfigError, match=r"nowhere\.yaml: cannot read"):
+        config.load(tmp_path / "c.yaml")

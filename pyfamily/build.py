@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import os
 import re
 import signal
@@ -10,7 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,12 +98,31 @@ def git_revision() -> str:
     return done.stdout.strip() or "unknown"
 
 
+@contextlib.contextmanager
+def _exclusive(settings: Settings, repository: str) -> Iterator[None]:
+    """One build per repository at a time: two would race each other's tags and up-to-date checks."""
+    locks = settings.cache_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with (locks / f"{repository.replace('/', '_')}.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"Another build of {repository} is running on this machine; wait for it to end.") from None
+        yield
+
+
 def run(config: Config, targets: dict[str, Target], plan: Plan, settings: Settings,
         say: Say = print) -> list[Result]:
     """Build every target of the plan in dependency order; failures stop only their dependents."""
     engine.client()
     engine.build_cli(settings.docker_cli)
     settings.logs.mkdir(parents=True, exist_ok=True)
+    with _exclusive(settings, config.repository):
+        return _schedule(config, targets, plan, settings, say)
+
+
+def _schedule(config: Config, targets: dict[str, Target], plan: Plan, settings: Settings,
+              say: Say) -> list[Result]:
     state = _Run(config, targets, settings, say)
     results = {t.name: Result(t) for t in plan.targets}
     waiting = list(plan.targets)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import docker.errors
 import pytest
 
 from pyfamily import build, config, plan, verify
@@ -141,4 +144,6 @@ python:
     with pytest.raises(build.BuildError, match=r"cpython-3\.11: failed"):
         build.check(list(results.values()))
     assert support.image_id("pyfamily-fail/python:3.11") == ""
-    support.client().images.remove("pyfamily-fail/python:base", force=True)
+    for tag in ("base", *family.targets["base"].local_tags):
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            support.client().images.remove(f"pyfamily-fail/python:{tag}")

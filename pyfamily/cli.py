@@ -144,7 +144,7 @@ def github_matrix(config_file: str | None, chosen: Selection, profile: str | Non
 
 
 def build(config_file: str | None, chosen: Selection, *, profile: str | None, jobs: int, offline: bool,
-          ca_bundle: str | None, docker: str | None) -> str:
+          ca_bundle: str | None, docker: str | None) -> None:
     config, targets = load(config_file, profile)
     plan = planner.select(targets, chosen)
     settings = builder.Settings(
@@ -155,10 +155,8 @@ def build(config_file: str | None, chosen: Selection, *, profile: str | None, jo
     print(f"building {len(plan.targets)} targets with up to {jobs} at once (profile {settings.profile})",
           flush=True)
     results = builder.run(config, targets, plan, settings, say=lambda line: print(line, flush=True))
-    table = builder.summary(results)
-    print(table)
+    print(builder.summary(results))
     builder.check(results)
-    return ""
 
 
 def verify(config_file: str | None, chosen: Selection, profile: str | None = None) -> None:

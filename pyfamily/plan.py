@@ -38,6 +38,7 @@ class Target:
     tags: tuple[str, ...] = ()  # moving tags; empty for internal targets, which are never published
     dated_tag: str | None = None
     ref: str = ""  # the local image reference other targets build FROM
+    profile: str | None = None  # the build profile a compiled CPython is made with
 
     @property
     def public(self) -> bool:
@@ -86,7 +87,7 @@ def expand(config: Config, profile: str | None = None, date: dt.date | None = No
         version = config.python.versions[minor].version
         fmt = {"minor": minor, "version": version}
         cpython = namer.internal(f"cpython-{minor}", Kind.CPYTHON, "base", ("base",), python=minor,
-                                 ref_tag=f"cpython-{version}-{profile}")
+                                 profile=profile, ref_tag=f"cpython-{version}-{profile}")
         runtime = namer.public(minor, Kind.RUNTIME, "base", ("base", cpython.name), config.tags.python,
                                {**fmt, "variant": ""}, python=minor)
         builder = namer.internal(f"builder-{minor}", Kind.BUILDER, "base", ("base", cpython.name),

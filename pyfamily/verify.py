@@ -57,18 +57,22 @@ def _builder_checks(config: Config, target: Target) -> Iterator[tuple[str, str]]
         yield f"{tool} on PATH", f"command -v {shlex.quote(tool)}"
 
 
+COMMON_CHECKS = [
+    ("helpers on PATH", "command -v apt-install && command -v wait-for-port && command -v find-libdeps"),
+    ("apt lists empty", "test -z \"$(ls /var/lib/apt/lists | grep -v -e '^lock$' -e '^partial$')\""),
+]
+KIND_CHECKS: dict[Kind, Callable[[Config, Target], Iterator[tuple[str, str]]]] = {
+    Kind.RUNTIME: _runtime_checks, Kind.RUNTIME_VARIANT: _runtime_checks,
+    Kind.BUILDER: _builder_checks, Kind.BUILDER_VARIANT: _builder_checks,
+}
+
+
 def checks_for(config: Config, target: Target) -> list[tuple[str, str]]:
-    """(name, shell script) pairs: what `target` must do when run."""
-    helpers = "command -v apt-install && command -v wait-for-port && command -v find-libdeps"
-    common = [("helpers on PATH", helpers), ("apt lists empty", "test -z \"$(ls /var/lib/apt/lists | grep -v "
-                                                                "-e '^lock$' -e '^partial$')\"")]
-    by_kind: dict[Kind, Callable[[Config, Target], Iterator[tuple[str, str]]]] = {
-        Kind.RUNTIME: _runtime_checks, Kind.RUNTIME_VARIANT: _runtime_checks,
-        Kind.BUILDER: _builder_checks, Kind.BUILDER_VARIANT: _builder_checks,
-    }
+    """(name, shell script) pairs: what `target` must do when run. A compiled CPython tree has no shell."""
     if target.kind is Kind.CPYTHON:
         return []
-    return common + list(by_kind.get(target.kind, lambda *_: iter(()))(config, target))
+    kind_checks = KIND_CHECKS.get(target.kind)
+    return COMMON_CHECKS + (list(kind_checks(config, target)) if kind_checks else [])
 
 
 def verify_target(config: Config, target: Target) -> list[Check]:

@@ -65,13 +65,14 @@ def matrix(c, config=None, version=None, target=None, variant=None, apps=True, p
             "jobs": "targets built at once (default: CPU count, at most 4)",
             "offline": "use only cached source tarballs and images; no downloads",
             "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
-            "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)"})
+            "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
+            "refresh": "rebuild everything without cache, picking up Debian and PyPI updates (scheduled builds)"})
 @cli.reports_user_errors
 def build(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0,
-          offline=False, ca_bundle=None, docker=None):
+          offline=False, ca_bundle=None, docker=None, refresh=False):
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
     cli.build(config, _chosen(version, target, variant, apps), profile=profile, jobs=jobs or default_jobs(),
-              offline=offline, ca_bundle=ca_bundle, docker=docker)
+              offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
 
 
 @task(iterable=["version", "target", "variant"], help=SELECTION_HELP)

@@ -43,6 +43,7 @@ class Settings:
     work_dir: Path = render.ROOT / "build"
     docker_cli: str | None = None
     revision: str = "unknown"
+    refresh: bool = False  # rebuild without any cache, so Debian and PyPI updates are picked up
 
     @property
     def logs(self) -> Path:
@@ -194,7 +195,7 @@ def _produce(state: _Run, target: Target, result: Result) -> None:
         render.add_source(context, _fetch_source(state, target))
     digest = render.digest_of(context.directory, *inputs)
     existing = engine.image_or_none(target.ref)
-    if existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
+    if not settings.refresh and existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
         for tag in target.tags:
             existing.tag(target.ref.rsplit(":", 1)[0], tag)
         result.status, result.image_id, result.size = "up to date", existing.id, existing.attrs["Size"]
@@ -242,6 +243,8 @@ def _docker_build(state: _Run, target: Target, context: render.Context, digest: 
         command += ["--label", f"{key}={value}"]
     if state.settings.ca_bundle:
         command += ["--secret", f"id={render.CA_SECRET_ID},src={state.settings.ca_bundle}"]
+    if state.settings.refresh:
+        command.append("--no-cache")
     command.append(str(context.directory))
     assert result.log is not None
     with result.log.open("w") as log:
@@ -286,7 +289,7 @@ def _ensure_rootfs(state: _Run) -> str:
     ref = render.rootfs_ref(config)
     digest = render.digest_of(script.parent, bootstrap.model_dump_json())
     existing = engine.image_or_none(ref)
-    if existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
+    if not state.settings.refresh and existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
         return digest
     if state.settings.offline:
         raise UserError(f"--offline: {ref} must be bootstrapped from the Debian archive first; run once online.")

@@ -144,13 +144,13 @@ def github_matrix(config_file: str | None, chosen: Selection, profile: str | Non
 
 
 def build(config_file: str | None, chosen: Selection, *, profile: str | None, jobs: int, offline: bool,
-          ca_bundle: str | None, docker: str | None) -> None:
+          ca_bundle: str | None, docker: str | None, refresh: bool = False) -> None:
     config, targets = load(config_file, profile)
     plan = planner.select(targets, chosen)
     settings = builder.Settings(
         profile=profile or config.build.profile, jobs=jobs, offline=offline,
         ca_bundle=builder.resolve_ca_bundle(config, ca_bundle), docker_cli=docker,
-        revision=builder.git_revision(),
+        revision=builder.git_revision(), refresh=refresh,
     )
     print(f"building {len(plan.targets)} targets with up to {jobs} at once (profile {settings.profile})",
           flush=True)

@@ -330,7 +330,8 @@ def check(results: list[Result]) -> None:
         raise Interrupted("Interrupted: the builds under way were stopped; nothing after them was started.")
     bad = [r for r in results if r.status in _BAD]
     if bad:
-        where = "; ".join(f"{r.target.name}: {r.status}" + (f" (log {r.log})" if r.status == "failed" else "")
+        where = "; ".join(f"{r.target.name}: {r.status}"
+                          + (f" (log {r.log})" if r.status == "failed" and r.log and r.log.exists() else "")
                           for r in bad)
         raise BuildError(f"{len(bad)} of {len(results)} targets did not build: {where}.")
 

@@ -42,12 +42,13 @@ def test_one_build_per_repository_at_a_time(tmp_path):
         pass
 
 
-def test_summary_and_check_name_what_failed_and_its_log(family):
+def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
     targets = plan.expand(family)
+    log = tmp_path / "cpython-3.13.log"
+    log.write_text("exit 2")
     results = [
         build.Result(targets["base"], "built", 12.0, "sha256:" + "1" * 64, 80_600_000),
-        build.Result(targets["cpython-3.13"], "failed", 3.0, detail="exit 2; see build/logs/cpython-3.13.log",
-                     log=Path("build/logs/cpython-3.13.log")),
+        build.Result(targets["cpython-3.13"], "failed", 3.0, detail=f"exit 2; see {log}", log=log),
         build.Result(targets["3.13"], "skipped", detail="needs cpython-3.13, which did not build"),
     ]
     table = build.summary(results)
@@ -55,7 +56,7 @@ def test_summary_and_check_name_what_failed_and_its_log(family):
     with pytest.raises(BuildError) as caught:
         build.check(results)
     assert "2 of 3 targets did not build" in str(caught.value)
-    assert "cpython-3.13: failed (log build/logs/cpython-3.13.log)" in str(caught.value)
+    assert f"cpython-3.13: failed (log {log})" in str(caught.value)
     with pytest.raises(Interrupted):
         build.check([*results, build.Result(targets["all"], "interrupted")])
     build.check(results[:1])

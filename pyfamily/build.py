@@ -33,13 +33,18 @@ SOURCE_URL = "https://github.com/snakepacker/python"
 Say = Callable[[str], None]
 
 
+def default_cache_dir() -> Path:
+    """Where source tarballs and locks are kept: $PYFAMILY_CACHE, else ~/.cache/pyfamily."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pyfamily")
+
+
 @dataclass(frozen=True)
 class Settings:
     profile: str
     jobs: int = 2
     offline: bool = False
     ca_bundle: Path | None = None
-    cache_dir: Path = Path.home() / ".cache" / "pyfamily"
+    cache_dir: Path = field(default_factory=default_cache_dir)
     work_dir: Path = render.ROOT / "build"
     docker_cli: str | None = None
     revision: str = "unknown"
@@ -301,7 +306,7 @@ def _ensure_rootfs(state: _Run) -> str:
         done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
             raise UserError(f"mmdebstrap could not bootstrap Debian {bootstrap.suite} (exit {done.returncode}); "
-                            f"see {log}. Is mmdebstrap installed (scripts/dev/setup) and the archive reachable?")
+                            f"see {log}. Is mmdebstrap installed (scripts/dev/ensure-tools) and the archive reachable?")
         repository, tag = ref.rsplit(":", 1)
         engine.client().api.import_image(src=str(tarball), repository=repository, tag=tag,
                                          changes=[f"LABEL {INPUTS_LABEL}={digest}", 'CMD ["bash"]'])

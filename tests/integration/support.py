@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tarfile
 import tempfile
@@ -53,8 +52,7 @@ def build_family(work: Path, selection: Selection | None = None, jobs: int = 2) 
     family = config.load(FIXTURE)
     targets = plan.expand(family)
     bundle, marker = sentinel_bundle(work)
-    settings = build.Settings(profile=family.build.profile, jobs=jobs, ca_bundle=bundle, work_dir=work,
-                              cache_dir=Path(os.environ.get(build.CACHE_ENV, Path.home() / ".cache" / "pyfamily")))
+    settings = build.Settings(profile=family.build.profile, jobs=jobs, ca_bundle=bundle, work_dir=work)
     results = build.run(family, targets, plan.select(targets, selection or Selection()), settings, say=print)
     built = Family(family, targets, results, marker, settings)
     print(summary_of(built))

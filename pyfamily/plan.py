@@ -222,8 +222,3 @@ def _levels(targets: dict[str, Target], included: Iterable[str]) -> tuple[tuple[
         if name in chosen:
             levels[depth[name]].append(target)
     return tuple(tuple(level) for level in levels)
-
-
-def published_refs(target: Target, repository: str, registries: Sequence[str]) -> list[str]:
-    """Every reference a target is pushed as: each local tag under each registry."""
-    return [f"{registry}/{repository}:{tag}" for registry in registries for tag in target.local_tags]

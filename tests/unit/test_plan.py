@@ -60,15 +60,6 @@ def test_profile_changes_only_the_compiled_tree_reference(family):
         plan.expand(family, profile="turbo")
 
 
-def test_published_references_cover_every_registry(targets):
-    refs = plan.published_refs(targets["3.13"], "owner/python", ["ghcr.io", "127.0.0.1:5000"])
-    assert refs == [
-        "ghcr.io/owner/python:3.13", "ghcr.io/owner/python:3.13.15", "ghcr.io/owner/python:3.13.15-20261121",
-        "127.0.0.1:5000/owner/python:3.13", "127.0.0.1:5000/owner/python:3.13.15",
-        "127.0.0.1:5000/owner/python:3.13.15-20261121",
-    ]
-
-
 def test_version_selects_its_images_and_what_they_need_but_not_all(targets):
     selected = plan.select(targets, Selection(versions=("3.11",)))
     assert names(selected) == {"base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow",

@@ -51,7 +51,7 @@ def selection(version: Sequence[str] = (), target: Sequence[str] = (), variant: 
     return Selection(tuple(version), tuple(target), tuple(variant), apps)
 
 
-def _built_from(config: Config, targets: dict[str, Target], target: Target) -> str:
+def _built_from(config: Config, target: Target) -> str:
     if target.parent:
         return target.parent
     if config.base.from_image:
@@ -80,7 +80,7 @@ def _purpose(config: Config, target: Target) -> str:
 def list_targets(config_file: str | None, internal: bool = False) -> str:
     config, targets = load(config_file)
     rows = [(t.name, t.kind.value, t.python or ", ".join(t.pythons) or "-", t.variant or PLAIN,
-             _built_from(config, targets, t), " ".join(t.local_tags) or "(internal)", _purpose(config, t))
+             _built_from(config, t), " ".join(t.local_tags) or "(internal)", _purpose(config, t))
             for t in targets.values() if internal or t.public]
     return tabulate(rows, headers=["target", "kind", "python", "variant", "built from", "tags", "purpose"])
 
@@ -94,7 +94,7 @@ def images_markdown(config_file: str | None) -> str:
     """The README's table of public images, made from the family file so the two never disagree."""
     config, targets = load(config_file)
     rows = [(" ".join(f"`{tag}`" for tag in t.tags), t.kind.value, t.python or ", ".join(t.pythons) or "-",
-             _built_from(config, targets, t), _purpose(config, t))
+             _built_from(config, t), _purpose(config, t))
             for t in targets.values() if t.public]
     return tabulate(rows, headers=["tags", "kind", "Python", "built from", "purpose"], tablefmt="github")
 

@@ -139,14 +139,24 @@ def test_candidate_urls_tar_xz_order() -> None:
     ]
 
 
-def test_candidate_urls_tgz_uses_orig_tar_gz() -> None:
-    spec = SourceSpec("3.11.2", "Python-3.11.2.tgz", PAYLOAD_SHA)
-    urls = candidate_urls(spec, ["http://deb.debian.org/debian"], ["https://files.example.org/{filename}"])
-    assert urls == [
-        f"{PYTHON_ORG}/3.11.2/Python-3.11.2.tgz",
-        "http://deb.debian.org/debian/pool/main/p/python3.11/python3.11_3.11.2.orig.tar.gz",
-        "https://files.example.org/Python-3.11.2.tgz",
-    ]
+@pytest.mark.parametrize(
+    ("version", "filename", "mirror", "expected"),
+    [
+        pytest.param("3.11.2", "Python-3.11.2.tgz", "https://files.example.org/{filename}", [
+            f"{PYTHON_ORG}/3.11.2/Python-3.11.2.tgz",
+            "http://deb.debian.org/debian/pool/main/p/python3.11/python3.11_3.11.2.orig.tar.gz",
+            "https://files.example.org/Python-3.11.2.tgz",
+        ], id="tgz uses orig.tar.gz"),
+        pytest.param("3.14.0rc1", "Python-3.14.0rc1.tar.xz", "https://m.example.org/{version}/{filename}", [
+            f"{PYTHON_ORG}/3.14.0/Python-3.14.0rc1.tar.xz",
+            "http://deb.debian.org/debian/pool/main/p/python3.14/python3.14_3.14.0~rc1.orig.tar.xz",
+            "https://m.example.org/3.14.0rc1/Python-3.14.0rc1.tar.xz",
+        ], id="pre-release layout"),
+    ],
+)
+def test_candidate_urls_layouts(version: str, filename: str, mirror: str, expected: list[str]) -> None:
+    spec = SourceSpec(version, filename, PAYLOAD_SHA)
+    assert candidate_urls(spec, ["http://deb.debian.org/debian"], [mirror]) == expected
 
 
 def test_candidate_urls_python_org_first_and_deduplicated() -> None:
@@ -161,16 +171,6 @@ def test_candidate_urls_python_org_first_and_deduplicated() -> None:
         "https://m.example.org/python/3.13.15/Python-3.13.15.tar.xz",
     ]
     assert candidate_urls(SPEC, [], []) == [f"{PYTHON_ORG}/3.13.15/Python-3.13.15.tar.xz"]
-
-
-def test_candidate_urls_prerelease_layout() -> None:
-    spec = SourceSpec("3.14.0rc1", "Python-3.14.0rc1.tar.xz", PAYLOAD_SHA)
-    urls = candidate_urls(spec, ["http://deb.debian.org/debian"], ["https://m.example.org/{version}/{filename}"])
-    assert urls == [
-        f"{PYTHON_ORG}/3.14.0/Python-3.14.0rc1.tar.xz",
-        "http://deb.debian.org/debian/pool/main/p/python3.14/python3.14_3.14.0~rc1.orig.tar.xz",
-        "https://m.example.org/3.14.0rc1/Python-3.14.0rc1.tar.xz",
-    ]
 
 
 # --- debian_archive_roots ----------------------------------------------------------------------------------

@@ -83,3 +83,12 @@ def image_or_none(ref: str) -> docker.models.images.Image | None:
         return client().images.get(ref)
     except docker.errors.ImageNotFound:
         return None
+
+
+@functools.cache
+def identity() -> str:
+    """A name for the engine the SDK talks to, the same for every client of it: its ID (or its address)."""
+    try:
+        return str(client().info().get("ID") or os.environ.get("DOCKER_HOST") or "local")
+    except docker.errors.DockerException:
+        return os.environ.get("DOCKER_HOST") or "local"

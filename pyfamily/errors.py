@@ -1,5 +1,7 @@
 """Errors that are the user's to fix: the tasks print them as one paragraph and exit non-zero."""
 
+import signal
+
 
 class UserError(Exception):
     """A mistake in input or environment that a maintainer can fix; printed without a traceback."""
@@ -26,6 +28,10 @@ class BuildError(UserError):
 
 
 class Interrupted(BuildError):
-    """Ctrl-C during a build: what ran was stopped, nothing was left half-tagged."""
+    """Ctrl-C or SIGTERM during a run: what ran was stopped, nothing was left half-tagged.
 
-    exit_code = 130
+    Exits 128 + the signal's number, as a shell does: 130 for Ctrl-C (SIGINT), 143 for SIGTERM."""
+
+    def __init__(self, message: str, signal_number: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + (signal_number or signal.SIGINT)

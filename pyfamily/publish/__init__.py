@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import docker.errors
 import requests
 
-from pyfamily import engine
+from pyfamily import engine, plan
 from pyfamily.config import Config
 from pyfamily.errors import UserError
-from pyfamily.plan import Plan, Target
-
-CREATED_LABEL = "org.opencontainers.image.created"
+from pyfamily.build.cache import CREATED_LABEL, built_on
+from pyfamily.model import Target
+from pyfamily.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -26,8 +25,9 @@ class Push:
 
 def dated_tag(config: Config, target: Target, labels: dict[str, str]) -> str:
     """The immutable tag carries the day the image was built (its created label), not the day it is pushed."""
-    created = dt.datetime.fromisoformat(labels[CREATED_LABEL]).date()
-    return config.tags.dated.format(tag=target.tags[-1], date=created.strftime(config.tags.date_format))
+    tag = plan.dated_tag(config.tags, target, built_on(labels))
+    assert tag is not None
+    return tag
 
 
 def _ready(config: Config, plan: Plan) -> list[tuple[Target, docker.models.images.Image]]:
@@ -57,12 +57,12 @@ def _check_registry(registry: str) -> None:
         raise UserError(f"Nothing was pushed: {registry}/v2/ answered HTTP {answer.status_code}; is it a registry?")
 
 
-def publish(config: Config, plan: Plan, registries: Sequence[str] | None = None, say=print) -> list[Push]:
+def publish(config: Config, chosen: Plan, registries: Sequence[str] | None = None, say=print) -> list[Push]:
     chosen = list(registries or config.registries)
     if not chosen:
         raise UserError("Nothing was pushed: no registry given; list them under `registries` in the family file "
                         "or pass --registry.")
-    ready = _ready(config, plan)
+    ready = _ready(config, chosen)
     for registry in chosen:
         _check_registry(registry)
     pushes = []

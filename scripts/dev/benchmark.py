@@ -12,10 +12,10 @@ import argparse
 from tabulate import tabulate
 
 from pyfamily import build, config, plan
-from pyfamily.plan import Kind, Selection
+from pyfamily.plan import Selection
 
 # Reference sizes in MB: debian:trixie-slim, and the official python:3.X-slim-trixie built from the same tarball.
-SIZE_TARGETS = {Kind.BASE: ("<= 82 (trixie-slim 78 + a few)", 82.0), Kind.RUNTIME: ("< 118 (official slim)", 118.0)}
+SIZE_TARGETS = {"base": ("<= 82 (trixie-slim 78 + a few)", 82.0), "runtime": ("< 118 (official slim)", 118.0)}
 
 
 def main() -> None:
@@ -26,13 +26,12 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
 
-    family = config.load(args.config)
-    targets = plan.expand(family, args.profile)
-    selected = plan.select(targets, Selection(versions=(args.version,), variants=("plain",), apps=False))
-    settings = build.Settings(profile=args.profile or family.build.profile, refresh=args.cold,
-                              ca_bundle=build.resolve_ca_bundle(family))
-    results = build.run(family, targets, selected, settings, say=lambda line: None)
-    build.check(results)
+    family = plan.expand(config.load(args.config), args.profile)
+    selected = plan.select(family, Selection(versions=(args.version,), variants=("plain",), apps=False))
+    settings = build.Settings(refresh=args.cold, ca_bundle=build.resolve_ca_bundle(family.config))
+    report = build.run(selected, settings, say=lambda line: None)
+    report.check()
+    results = report.results
     rows = []
     for result in results:
         size = result.size / 1e6

@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
 
-from pyfamily import build, config, plan
-from pyfamily.plan import Selection, Target
+from pyfamily import build, config, model, plan
+from pyfamily.plan import Selection
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "family.yaml"
@@ -22,11 +22,18 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 @dataclass
 class Family:
-    config: config.Config
-    targets: dict[str, Target]
+    family: model.Family
     results: list[build.Result]
     ca_marker: str  # a line of the sentinel certificate that was mounted into every download step
     settings: build.Settings
+
+    @property
+    def config(self) -> config.Config:
+        return self.family.config
+
+    @property
+    def targets(self) -> Mapping[str, model.Target]:
+        return self.family.targets
 
     def ref(self, name: str) -> str:
         return self.targets[name].ref
@@ -49,12 +56,11 @@ def sentinel_bundle(directory: Path) -> tuple[Path, str]:
 
 def build_family(work: Path, selection: Selection | None = None, jobs: int = 2) -> Family:
     work.mkdir(parents=True, exist_ok=True)
-    family = config.load(FIXTURE)
-    targets = plan.expand(family)
+    family = plan.expand(config.load(FIXTURE))
     bundle, marker = sentinel_bundle(work)
-    settings = build.Settings(profile=family.build.profile, jobs=jobs, ca_bundle=bundle, work_dir=work)
-    results = build.run(family, targets, plan.select(targets, selection or Selection()), settings, say=print)
-    built = Family(family, targets, results, marker, settings)
+    settings = build.Settings(jobs=jobs, ca_bundle=bundle, work_dir=work)
+    report = build.run(plan.select(family, selection or Selection()), settings, say=print)
+    built = Family(family, report.results, marker, settings)
     print(summary_of(built))
     return built
 

@@ -12,14 +12,15 @@ import uuid
 import docker
 import pytest
 
-from pyfamily import engine, render, verify
+from pyfamily import engine, verify
+from pyfamily.kinds.apps import APP_PREFIX
 
 from . import support
 
 pytestmark = pytest.mark.integration
 
 MINORS = ("3.11", "3.13")
-APP = render.APP_PREFIX
+APP = APP_PREFIX
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
 

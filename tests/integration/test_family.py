@@ -8,7 +8,8 @@ import docker.errors
 import pytest
 
 from pyfamily import build, config, plan, verify
-from pyfamily.plan import Kind, Selection
+from pyfamily.build.cache import built_on
+from pyfamily.plan import Selection
 
 from . import support
 
@@ -24,7 +25,7 @@ def test_every_target_built(family):
 
 @pytest.mark.parametrize("name", ["base", "3.11", "3.13", "all", "builder-3.11", "3.13-pillow", "all-pillow"])
 def test_verify_checks_pass(family, name):
-    checks = verify.verify_target(family.config, family.targets[name])
+    checks = verify.verify_target(family.family, family.targets[name])
     assert checks
     assert [c for c in checks if not c.passed] == []
 
@@ -82,16 +83,20 @@ def test_images_carry_oci_labels(family):
 
 
 def test_every_moving_and_dated_tag_exists(family):
+    client = support.client()
     for target in family.targets.values():
-        ids = {support.image_id(f"{family.config.repository}:{tag}") for tag in target.local_tags}
+        day = built_on(client.images.get(target.ref).labels)
+        tags = plan.local_tags(family.config.tags, target, day)
+        ids = {support.image_id(f"{family.config.repository}:{tag}") for tag in tags}
         assert ids == ({support.image_id(target.ref)} if target.public else set())
+        assert len(tags) == (len(target.tags) + 1 if target.public else 0)
 
 
 def test_ca_bundle_is_in_no_image(family):
     marker = family.ca_marker.encode()
     client = support.client()
     for target in family.targets.values():
-        if target.kind is Kind.CPYTHON:
+        if target.kind == "cpython":
             continue  # FROM scratch, made of the compile stage, which downloads nothing
         image = client.images.get(target.ref)
         assert family.ca_marker not in str(image.attrs), target.name
@@ -113,8 +118,7 @@ def test_base_is_slim(family):
 
 def test_second_build_rebuilds_nothing(family, tmp_path):
     before = {t.name: support.image_id(t.ref) for t in family.targets.values()}
-    again = build.run(family.config, family.targets, plan.select(family.targets, Selection()),
-                      family.settings, say=print)
+    again = build.run(plan.select(family.family, Selection()), family.settings, say=print).results
     assert {r.target.name: r.status for r in again} == {name: "up to date" for name in before}
     assert {t.name: support.image_id(t.ref) for t in family.targets.values()} == before
 
@@ -130,13 +134,11 @@ python:
     "3.11": {{version: 3.11.2, sha256: "{'a' * 64}", tarball: Python-3.11.2.tgz}}
     "3.13": {{version: 3.13.15, sha256: {family.config.python.versions["3.13"].sha256}}}
 """)
-    broken = config.load(broken_file)
-    targets = plan.expand(broken)
-    settings = build.Settings(profile="fast", jobs=2, cache_dir=tmp_path / "cache",
-                              work_dir=tmp_path / "work")
+    broken = plan.expand(config.load(broken_file))
+    settings = build.Settings(jobs=2, cache_dir=tmp_path / "cache", work_dir=tmp_path / "work")
     (tmp_path / "cache" / "sources").mkdir(parents=True)
-    selection = plan.select(targets, Selection(names=("base", "3.11")))
-    results = {r.target.name: r for r in build.run(broken, targets, selection, settings, say=print)}
+    selection = plan.select(broken, Selection(names=("base", "3.11")))
+    results = {r.target.name: r for r in build.run(selection, settings, say=print).results}
     assert results["base"].status == "built"
     assert results["cpython-3.11"].status == "failed"
     assert "a" * 64 in results["cpython-3.11"].detail  # the message names the pinned digest
@@ -144,6 +146,6 @@ python:
     with pytest.raises(build.BuildError, match=r"cpython-3\.11: failed"):
         build.check(list(results.values()))
     assert support.image_id("pyfamily-fail/python:3.11") == ""
-    for tag in ("base", *family.targets["base"].local_tags):
+    for tag in ("base", plan.dated_tag(family.config.tags, family.targets["base"], plan.today())):
         with contextlib.suppress(docker.errors.ImageNotFound):
             support.client().images.remove(f"pyfamily-fail/python:{tag}")

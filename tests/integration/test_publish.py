@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from pyfamily import plan, publish
+from pyfamily import model, plan, publish
 from pyfamily.errors import UserError
 
 from . import support
@@ -52,12 +52,12 @@ def tags_in(registry: str, repository: str) -> list[str]:
 
 
 def test_publish_pushes_every_tag_to_the_registry(family, registry):
-    selected = plan.Plan(levels=((family.targets["base"], family.targets["3.13"]),))
+    selected = plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),))
     pushes = publish.publish(family.config, selected, [registry], say=print)
-    target = family.targets["3.13"]
-    dated = publish.dated_tag(family.config, target, support.client().images.get(target.ref).labels)
-    assert tags_in(registry, family.config.repository) == sorted(["base", family.targets["base"].dated_tag or "",
-                                                                   "3.13", "3.13.15", dated])
+    labels = {name: support.client().images.get(family.ref(name)).labels for name in ("base", "3.13")}
+    dated = {name: publish.dated_tag(family.config, family.targets[name], labels[name]) for name in labels}
+    assert tags_in(registry, family.config.repository) == sorted(["base", dated["base"], "3.13", "3.13.15",
+                                                                   dated["3.13"]])
     assert all(p.digest.startswith("sha256:") for p in pushes)
     manifest = requests.get(f"http://{registry}/v2/{family.config.repository}/manifests/3.13.15",
                             headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"}, timeout=10)
@@ -67,9 +67,9 @@ def test_publish_pushes_every_tag_to_the_registry(family, registry):
 
 
 def test_publish_refuses_before_pushing_when_an_image_is_missing(family, registry):
-    missing = plan.Target(name="ghost", kind=plan.Kind.APP, parent="3.13", needs=("3.13",), tags=("ghost",),
-                          dated_tag="ghost-20260101", ref="pyfamily-test/python:ghost")
-    selected = plan.Plan(levels=((family.targets["3.11"], missing),))
+    missing = model.Target(name="ghost", kind="app", uses={"from": "3.13"}, tags=("ghost",),
+                           ref="pyfamily-test/python:ghost")
+    selected = plan.Plan(family.family, levels=((family.targets["3.11"], missing),))
     with pytest.raises(UserError, match="Nothing was pushed: not built yet: pyfamily-test/python:ghost"):
         publish.publish(family.config, selected, [registry], say=print)
     assert "3.11" not in tags_in(registry, family.config.repository)
@@ -79,6 +79,6 @@ def test_publish_refuses_an_unreachable_registry(family):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    selected = plan.Plan(levels=((family.targets["base"],),))
+    selected = plan.Plan(family.family, levels=((family.targets["base"],),))
     with pytest.raises(UserError, match=f"registry 127.0.0.1:{port} does not answer"):
         publish.publish(family.config, selected, [f"127.0.0.1:{port}"], say=print)

@@ -1,10 +1,19 @@
-"""Build-runner logic that needs no engine: CA bundle choice, the one-build-at-a-time lock, the summary."""
+"""Build-runner logic that needs no engine: CA bundle choice, the run locks, stopping processes, the summary."""
 
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from pyfamily import build, config, plan
+from pyfamily.build import lock
+from pyfamily.build.processes import Processes, Stopped
+from pyfamily.build.status import Result, Status
 from pyfamily.errors import BuildError, Interrupted, UserError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,16 +39,74 @@ def test_ca_bundle_precedence(family, tmp_path, monkeypatch):
         build.resolve_ca_bundle(family, str(tmp_path / "missing.pem"))
 
 
-def test_one_build_per_repository_at_a_time(tmp_path):
-    settings = build.Settings(profile="fast", cache_dir=tmp_path)
-    with build._exclusive(settings, "owner/python"):
-        with (pytest.raises(UserError, match="Another build of owner/python is running"),
-              build._exclusive(settings, "owner/python")):
+def test_locks_cover_the_work_folder_and_the_engine_repository(tmp_path):
+    first = lock.lock_files(tmp_path / "work", tmp_path / "cache", "ENGINE:1", "owner/python")
+    assert first[0] == tmp_path / "work" / ".lock"
+    with lock.hold(first, "build"):
+        # another family file (another repository) from the same checkout: the work folder is shared
+        other_repository = lock.lock_files(tmp_path / "work", tmp_path / "cache2", "ENGINE:1", "owner/other")
+        with pytest.raises(UserError, match=r"Another pyfamily run holds .*work/\.lock: pid \d+ of .* \(build: "):
+            with lock.hold(other_repository, "verify"):
+                pass
+        # another checkout on the same engine and repository: the engine lock is shared
+        other_checkout = lock.lock_files(tmp_path / "work2", tmp_path / "cache", "ENGINE:1", "owner/python")
+        with pytest.raises(UserError, match="Another pyfamily run holds"):
+            with lock.hold(other_checkout, "publish"):
+                pass
+        # another engine, another checkout: nothing shared
+        with lock.hold(lock.lock_files(tmp_path / "work3", tmp_path / "cache", "ENGINE:2", "owner/python"), "build"):
             pass
-        with build._exclusive(settings, "owner/other"):
-            pass
-    with build._exclusive(settings, "owner/python"):
+    with lock.hold(first, "build"):  # released on exit
         pass
+
+
+def test_lock_held_by_another_process_names_it(tmp_path):
+    path = tmp_path / "work" / ".lock"
+    path.parent.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", f"""
+import sys, time
+sys.argv = ["invoke", "build", "--version", "3.13"]
+from pyfamily.build import lock
+from pathlib import Path
+with lock.hold([Path({str(path)!r})], "build"):
+    print("held", flush=True)
+    time.sleep(30)
+"""], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match=rf"pid {holder.pid} .*`invoke build --version 3\.13`"):
+            with lock.hold([path], "build"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    with lock.hold([path], "build"):  # a killed holder releases the lock
+        pass
+
+
+def test_stopping_processes_ends_what_runs_and_refuses_new_ones(tmp_path):
+    processes = Processes()
+    outcome: list[object] = []
+
+    def long_step() -> None:
+        try:
+            outcome.append(processes.run(["sh", "-c", "sleep 30 & wait"], tmp_path / "log"))
+        except Stopped:
+            outcome.append("stopped")
+
+    worker = threading.Thread(target=long_step)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while processes.running() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = time.monotonic()
+    processes.stop(2)
+    worker.join(timeout=15)
+    assert outcome == ["stopped"] and time.monotonic() - started < 5
+    assert processes.signal_number == 2
+    with pytest.raises(Stopped):
+        processes.run(["true"], tmp_path / "log")
+    assert "$ sh -c sleep 30 & wait" in (tmp_path / "log").read_text()
 
 
 def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
@@ -47,9 +114,9 @@ def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
     log = tmp_path / "cpython-3.13.log"
     log.write_text("exit 2")
     results = [
-        build.Result(targets["base"], "built", 12.0, "sha256:" + "1" * 64, 80_600_000),
-        build.Result(targets["cpython-3.13"], "failed", 3.0, detail=f"exit 2; see {log}", log=log),
-        build.Result(targets["3.13"], "skipped", detail="needs cpython-3.13, which did not build"),
+        Result(targets["base"], Status.BUILT, 12.0, "sha256:" + "1" * 64, 80_600_000),
+        Result(targets["cpython-3.13"], Status.FAILED, 3.0, detail=f"exit 2; see {log}", log=log),
+        Result(targets["3.13"], Status.SKIPPED, detail="needs cpython-3.13, which did not build"),
     ]
     table = build.summary(results)
     assert "80.6 MB" in table and "111111111111" in table and "needs cpython-3.13" in table
@@ -57,6 +124,17 @@ def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
         build.check(results)
     assert "2 of 3 targets did not build" in str(caught.value)
     assert f"cpython-3.13: failed (log {log})" in str(caught.value)
-    with pytest.raises(Interrupted):
-        build.check([*results, build.Result(targets["all"], "interrupted")])
+    interrupted = [*results, Result(targets["all"], Status.INTERRUPTED)]
+    with pytest.raises(Interrupted) as stopped:
+        build.Report(interrupted, signal_number=15).check()
+    assert stopped.value.exit_code == 143
+    with pytest.raises(Interrupted) as stopped:
+        build.check(interrupted)
+    assert stopped.value.exit_code == 130
     build.check(results[:1])
+
+
+def test_statuses_are_an_enum():
+    assert {s for s in Status if s.good} == {Status.BUILT, Status.UP_TO_DATE}
+    assert not Status.BUILDING.finished and Status.SKIPPED.finished
+    assert Status("up to date") is Status.UP_TO_DATE

@@ -8,7 +8,7 @@ import pytest
 
 from pyfamily import cli, config, plan
 from pyfamily.errors import ConfigError, UserError
-from pyfamily.plan import Kind, Selection
+from pyfamily.plan import Selection
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "images.yaml"
@@ -22,7 +22,7 @@ def family():
 
 @pytest.fixture(scope="module")
 def targets(family):
-    return plan.expand(family, date=DAY)
+    return plan.expand(family)
 
 
 def names(selected: plan.Plan) -> set[str]:
@@ -30,30 +30,48 @@ def names(selected: plan.Plan) -> set[str]:
 
 
 def test_every_public_target_and_its_kind(targets):
-    public = {name: t.kind for name, t in targets.items() if t.public}
-    assert public["base"] is Kind.BASE
-    assert public["3.13"] is Kind.RUNTIME
-    assert public["3.13-pillow"] is Kind.RUNTIME_VARIANT
-    assert public["all"] is Kind.BUILDER
-    assert public["all-pillow"] is Kind.BUILDER_VARIANT
-    assert public["certbot"] is Kind.APP
+    public = {t.name: t.kind for t in targets if t.public}
+    assert public["base"] == "base"
+    assert public["3.13"] == "runtime"
+    assert public["3.13-pillow"] == "runtime-variant"
+    assert public["all"] == "all"
+    assert public["all-pillow"] == "all-variant"
+    assert public["certbot"] == "app"
     assert len(public) == 1 + 5 * 2 + 2 + 3
 
 
-def test_tags_moving_and_dated(targets):
+def test_targets_name_what_they_use_by_role(targets):
+    assert dict(targets["3.13"].uses) == {"from": "base", "cpython": "cpython-3.13"}
+    assert dict(targets["3.13-pillow"].uses) == {"from": "3.13", "probe": "builder-3.13-pillow"}
+    assert dict(targets["certbot"].uses) == {"from": "3.13", "builder": "builder-3.13"}
+    assert targets["all"].needs == ("base", *(f"cpython-{m}" for m in ("3.11", "3.12", "3.13", "3.14", "3.15")))
+    assert targets["base"].parent is None and targets["builder-3.11-pillow"].parent == "builder-3.11"
+
+
+def test_listing_order_groups_each_python(targets):
+    assert [t.name for t in targets][:7] == ["base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow",
+                                             "3.11-pillow", "cpython-3.12"]
+    assert [t.name for t in targets][-5:] == ["all", "all-pillow", "ipython", "certbot", "uv"]
+
+
+def test_tags_moving_and_dated(family, targets):
+    tags = family.tags
     assert targets["3.13"].tags == ("3.13", "3.13.15")
-    assert targets["3.13"].dated_tag == "3.13.15-20261121"
+    assert plan.dated_tag(tags, targets["3.13"], DAY) == "3.13.15-20261121"
     assert targets["3.11-pillow"].tags == ("3.11-pillow", "3.11.15-pillow")
-    assert targets["3.11-pillow"].dated_tag == "3.11.15-pillow-20261121"
-    assert targets["all-pillow"].local_tags == ("all-pillow", "all-pillow-20261121")
-    assert targets["ipython"].local_tags == ("ipython", "ipython-20261121")
-    assert targets["base"].local_tags == ("base", "base-20261121")
+    assert plan.dated_tag(tags, targets["3.11-pillow"], DAY) == "3.11.15-pillow-20261121"
+    assert plan.local_tags(tags, targets["all-pillow"], DAY) == ("all-pillow", "all-pillow-20261121")
+    assert plan.local_tags(tags, targets["ipython"], DAY) == ("ipython", "ipython-20261121")
+    assert plan.local_tags(tags, targets["base"], DAY) == ("base", "base-20261121")
+    assert plan.local_tags(tags, targets["base"], None) == ("base", "base-<date>")  # listings: no day
     assert targets["cpython-3.13"].tags == ()  # internal: never published
+    assert plan.dated_tag(tags, targets["cpython-3.13"], DAY) is None
     assert targets["cpython-3.13"].ref == "snakepacker/python:cpython-3.13.15-fast"
 
 
 def test_profile_changes_only_the_compiled_tree_reference(family):
-    release = plan.expand(family, profile="release", date=DAY)
+    release = plan.expand(family, profile="release")
+    assert release.profile == "release" and plan.expand(family).profile == "fast"
     assert release["cpython-3.13"].ref == "snakepacker/python:cpython-3.13.15-release"
     assert release["3.13"].ref == "snakepacker/python:3.13"
     with pytest.raises(UserError, match=r"'turbo' is not defined under build\.profiles"):
@@ -92,7 +110,7 @@ def test_target_all_builds_every_python(targets):
 
 def test_no_selection_is_the_whole_family(targets):
     selected = plan.select(targets, Selection())
-    assert {t.name for t in targets.values() if t.public} <= names(selected)
+    assert {t.name for t in targets if t.public} <= names(selected)
     assert selected.reasons["3.12"] == "full build"
 
 
@@ -112,7 +130,7 @@ def test_unknown_selection_names_what_is_valid(targets):
         plan.select(targets, Selection(versions=("3.10",)))
     with pytest.raises(UserError, match="--target 'alll' is not a target"):
         plan.select(targets, Selection(names=("alll",)))
-    with pytest.raises(UserError, match=r"--variant 'pilow'.*valid: pillow, plain"):
+    with pytest.raises(UserError, match=r"--variant 'pilow'.*valid: plain, pillow"):
         plan.select(targets, Selection(variants=("pilow",)))
 
 
@@ -125,19 +143,19 @@ def with_text(tmp_path: Path, old: str, new: str) -> config.Config:
 def test_two_targets_with_the_same_tag_are_refused(tmp_path):
     family = with_text(tmp_path, 'app: ["{name}"]', 'app: ["{name}", "{minor}"]')
     with pytest.raises(ConfigError, match=r"3\.13 and ipython would both be tagged '3\.13'"):
-        plan.expand(family, date=DAY)
+        plan.expand(family)
 
 
 def test_app_named_like_a_family_target_is_refused(tmp_path):
     family = with_text(tmp_path, "  ipython:\n", "  all:\n")
     with pytest.raises(ConfigError, match=r"apps\.all: an app may not be named like the family target 'all'"):
-        plan.expand(family, date=DAY)
+        plan.expand(family)
 
 
 def test_tag_docker_would_reject_is_refused(tmp_path):
     family = with_text(tmp_path, 'dated: "{tag}-{date}"', 'dated: "{tag}:{date}"')
     with pytest.raises(ConfigError, match="which Docker rejects"):
-        plan.expand(family, date=DAY)
+        plan.expand(family)
 
 
 def test_github_matrix_has_one_entry_per_target_grouped_by_level():

@@ -1,5 +1,6 @@
 """The invoke tasks as a maintainer runs them: tables print, mistakes give one paragraph and a non-zero exit."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,9 +27,12 @@ def test_list_and_plan_print_tables():
 
 def test_every_task_is_documented():
     listed = invoke("--list").stdout
-    for name in ("list", "plan", "render", "matrix", "build", "verify", "publish", "docs"):
-        assert name in listed
-        assert invoke("--help", name).returncode == 0
+    names = set(re.findall(r"^  (\w[\w-]*) ", listed, re.MULTILINE))
+    assert {"list", "plan", "render", "matrix", "build", "verify", "publish", "docs"} <= names
+    for name in names:
+        helped = invoke("--help", name)
+        assert helped.returncode == 0 and "Docstring:" in helped.stdout, name
+        assert "none" not in helped.stdout.split("Docstring:")[1].split("Options:")[0].lower(), name
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -52,9 +56,35 @@ def test_bad_config_file_names_the_fault(tmp_path):
 
 
 def test_render_writes_contexts(tmp_path):
-    done = invoke("render", "--version", "3.13", "--no-apps", "--variant", "plain", "--out", str(tmp_path))
+    out = tmp_path / "rendered"
+    done = invoke("render", "--version", "3.13", "--no-apps", "--variant", "plain", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.13", "base", "cpython-3.13"]
+    assert sorted(p.name for p in out.iterdir()) == [".pyfamily-rendered", "3.13", "base", "cpython-3.13"]
+    again = invoke("render", "--target", "base", "--out", str(out))  # its own folder: replaced whole
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".pyfamily-rendered", "base"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rendered"]  # no temporary folder left
+
+
+def test_render_never_touches_a_folder_it_did_not_make(tmp_path):
+    mine = tmp_path / "mine"
+    (mine / "base").mkdir(parents=True)
+    (mine / "base" / "notes.txt").write_text("keep me")
+    done = invoke("render", "--target", "base", "--out", str(mine))
+    assert done.returncode == 2 and "holds files that render did not write" in done.stderr
+    assert (mine / "base" / "notes.txt").read_text() == "keep me"
+    recipes = invoke("render", "--target", "base", "--out", str(ROOT / "images"))
+    assert recipes.returncode == 2 and "not into the checkout's root or its recipes" in recipes.stderr
+    assert (ROOT / "images" / "base" / "Dockerfile.j2").is_file()
+    assert "Traceback" not in done.stderr + recipes.stderr
+
+
+@pytest.mark.parametrize("task", ["plan", "matrix", "list"])
+def test_output_cut_short_by_a_pipe_is_no_traceback(task):
+    done = subprocess.run(f"{sys.executable} -m invoke --search-root {ROOT} {task} | head -1", shell=True,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.count("\n") == 1
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 
 
 def test_readme_images_table_is_generated_from_images_yaml():

@@ -1,0 +1,3 @@
+#!/bin/sh
+# A thin runtime has no -dev packages.
+! dpkg-query -W -f '${Package}\n' | grep -- '-dev$'

@@ -1,0 +1,83 @@
+"""The build backend seam: how one rendered target becomes a local image.
+
+The scheduler (runner.py) hands a backend one BuildRequest at a time and only reads back the image it tagged;
+it does not care which backend runs. Today's backend runs a BuildKit-capable docker CLI into the local image
+store; a `docker buildx bake` backend that builds and pushes multi-platform images is the next one, added in
+BACKENDS below."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pyfamily import engine
+from pyfamily.build.processes import Processes
+from pyfamily.model import Target
+from pyfamily.render import Context
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    target: Target
+    context: Context
+    tags: tuple[str, ...]  # full references, <repository>:<tag>
+    labels: dict[str, str]
+    secrets: dict[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
+    no_cache: bool = False
+    log: Path = Path("/dev/null")
+
+
+class BuildFailed(Exception):
+    """The backend ran and the build failed; the message says how, the log says why."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def build(self, request: BuildRequest, processes: Processes, say: Say) -> None:
+        """Build and tag the image of `request`, or raise BuildFailed (processes.Stopped when stopping)."""
+        ...
+
+
+_STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w-]+) )?(?P<step>\d+/\d+)\] (?P<what>.+)$")
+
+
+class DockerCli:
+    """`docker build` with BuildKit (or `docker buildx build --load`) into the local image store."""
+
+    name = "docker"
+
+    def __init__(self, configured: str | None = None) -> None:
+        self.cli = engine.build_cli(configured)
+
+    def command(self, request: BuildRequest) -> list[str]:
+        command = [*self.cli.build_command(), "--progress=plain", "--file", str(request.context.dockerfile)]
+        for tag in request.tags:
+            command += ["--tag", tag]
+        for key, value in request.labels.items():
+            command += ["--label", f"{key}={value}"]
+        for secret_id, path in request.secrets.items():
+            command += ["--secret", f"id={secret_id},src={path}"]
+        if request.no_cache:
+            command.append("--no-cache")
+        return [*command, str(request.context.directory)]
+
+    def build(self, request: BuildRequest, processes: Processes, say: Say) -> None:
+        name = request.target.name
+
+        def progress(line: str) -> None:
+            step = _STEP.match(line.strip())
+            if step and "CACHED" not in line:
+                say(f"[{name}] {step['step']} {step['what'][:100]}")
+
+        code = processes.run(self.command(request), request.log, env=self.cli.environment(), on_line=progress)
+        if code != 0:
+            raise BuildFailed(f"docker build exited {code}; see {request.log}")
+
+
+BACKENDS: dict[str, Callable[[str | None], Backend]] = {"docker": DockerCli}

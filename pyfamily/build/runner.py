@@ -1,0 +1,228 @@
+"""The scheduler: walk the plan's dependency graph, build each target once everything it needs is good, side by
+side up to --jobs, skip what is up to date, and stop cleanly on Ctrl-C or SIGTERM.
+
+A failure skips only what depends on it. The first SIGINT/SIGTERM stops starting anything, stops what runs
+(docker build, mmdebstrap, downloads), marks every unfinished target `interrupted`; the locks are released only
+once every worker has returned."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from pathlib import Path
+from types import FrameType
+
+import docker.errors
+
+from pyfamily import engine
+from pyfamily.build import cache, lock
+from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
+from pyfamily.build.processes import Processes, Stopped
+from pyfamily.build.status import Result, Status, check, duration, summary
+from pyfamily.errors import Interrupted, UserError
+from pyfamily.kinds import recipe_of
+from pyfamily.kinds.recipe import ROOT
+from pyfamily.model import Family, Target
+from pyfamily.plan import Plan, local_tags
+from pyfamily.redaction import redact_text
+from pyfamily.render import CA_SECRET_ID, render
+
+CACHE_ENV = "PYFAMILY_CACHE"
+Say = Callable[[str], None]
+
+
+def default_cache_dir() -> Path:
+    """Where source tarballs and locks are kept: $PYFAMILY_CACHE, else ~/.cache/pyfamily."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pyfamily")
+
+
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def git_revision() -> str:
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    jobs: int = 2
+    offline: bool = False
+    ca_bundle: Path | None = None
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    work_dir: Path = ROOT / "build"
+    docker_cli: str | None = None
+    revision: str = "unknown"
+    refresh: bool = False  # rebuild without any cache, so Debian and PyPI updates are picked up
+    backend: str = "docker"
+
+    @property
+    def logs(self) -> Path:
+        return self.work_dir / "logs"
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    signal_number: int | None = None  # the signal that interrupted the run, if one did
+
+    def summary(self) -> str:
+        return summary(self.results)
+
+    def check(self) -> None:
+        check(self.results, self.signal_number)
+
+
+def held_locks(family: Family, settings: Settings, purpose: str) -> contextlib.AbstractContextManager[None]:
+    """The locks a run over this family's images holds: see pyfamily.build.lock."""
+    files = lock.lock_files(settings.work_dir, settings.cache_dir, engine.identity(), family.config.repository)
+    return lock.hold(files, purpose)
+
+
+def run(plan: Plan, settings: Settings, say: Say = print) -> Report:
+    """Build every target of the plan in dependency order; failures stop only their dependents."""
+    engine.client()
+    backend = BACKENDS[settings.backend](settings.docker_cli)
+    settings.logs.mkdir(parents=True, exist_ok=True)
+    processes = Processes()
+    with held_locks(plan.family, settings, "build"), _stop_on_signals(processes, say):
+        results = _Scheduler(plan, settings, backend, processes, say).run()
+    return Report(results, processes.signal_number if processes.stopping else None)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(processes: Processes, say: Say) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(number: int, frame: FrameType | None) -> None:
+        name = signal.Signals(number).name
+        if processes.stopping:
+            say(f"{name}: still stopping; waiting for {processes.running()} running step(s) to end")
+        else:
+            say(f"{name}: stopping; nothing new starts, the running builds are being stopped")
+            processes.stop(number)
+
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+@dataclass
+class _Step:
+    """What a recipe's prepare step gets (pyfamily.kinds.recipe.Preparation)."""
+
+    family: Family
+    target: Target
+    context: Path
+    cache_dir: Path
+    log_dir: Path
+    offline: bool
+    refresh: bool
+    processes: Processes
+    report: Say
+
+    def say(self, line: str) -> None:
+        self.report(line)
+
+    def should_stop(self) -> bool:
+        return self.processes.stopping
+
+    def run(self, command: Sequence[str], log: Path) -> int:
+        return self.processes.run(command, log)
+
+
+class _Scheduler:
+    def __init__(self, plan: Plan, settings: Settings, backend: Backend, processes: Processes, say: Say) -> None:
+        self.plan, self.family, self.settings = plan, plan.family, settings
+        self.backend, self.processes, self.say = backend, processes, say
+
+    def run(self) -> list[Result]:
+        graph = self.plan.graph()
+        sorter = TopologicalSorter(graph)
+        sorter.prepare()
+        results = {t.name: Result(t) for t in self.plan.targets}
+        running: dict[Future[None], str] = {}
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+            while sorter.is_active() and not self.processes.stopping:
+                for name in sorter.get_ready():
+                    blocked = [need for need in graph[name] if not results[need].status.good]
+                    if blocked:
+                        results[name].status = Status.SKIPPED
+                        results[name].detail = f"needs {blocked[0]}, which did not build"
+                        sorter.done(name)
+                    else:
+                        running[pool.submit(self._build_one, results[name])] = name
+                if running:
+                    done, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        sorter.done(running.pop(future))
+                        future.result()
+        for result in results.values():  # the pool has joined every worker: nothing of this run still runs
+            if not result.status.finished:
+                result.status, result.detail = Status.INTERRUPTED, "not started: the run was interrupted"
+        return list(results.values())
+
+    def _build_one(self, result: Result) -> None:
+        started = time.monotonic()
+        result.status = Status.BUILDING
+        result.log = self.settings.logs / f"{result.target.name}.log"
+        result.log.write_text("")
+        try:
+            self._produce(result)
+        except (Stopped, Interrupted):
+            result.status, result.detail = Status.INTERRUPTED, "stopped by the interrupt"
+        except BuildFailed as exc:
+            result.status = Status.INTERRUPTED if self.processes.stopping else Status.FAILED
+            result.detail = str(exc)
+        except UserError as exc:
+            result.status, result.detail = Status.FAILED, redact_text(str(exc))
+        except (LookupError, OSError, docker.errors.DockerException) as exc:  # fails this target only
+            result.status, result.detail = Status.FAILED, redact_text(f"{type(exc).__name__}: {exc}")
+        result.seconds = time.monotonic() - started
+        verb = result.status.value if result.status.good else result.status.value.upper()
+        detail = f": {result.detail}" if result.detail and not result.status.good else ""
+        self.say(f"[{result.target.name}] {verb} in {duration(result.seconds)}{detail}")
+
+    def _produce(self, result: Result) -> None:
+        family, target, settings = self.family, result.target, self.settings
+        recipe = recipe_of(target)
+        context = render(family, target, settings.work_dir / "contexts" / target.name)
+        step = _Step(family, target, context.directory, settings.cache_dir, settings.logs, settings.offline,
+                     settings.refresh, self.processes, self.say)
+        extra = recipe.prepare(step) if recipe.prepare else []
+        if self.processes.stopping:
+            raise Stopped
+        digest = cache.inputs_digest(family, target, context.directory, extra)
+        existing = None if settings.refresh else cache.up_to_date(target, digest)
+        if existing is not None:
+            for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
+                existing.tag(target.repository, tag)
+            result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
+            return
+        self.say(f"[{target.name}] building {target.ref}")
+        built = dt.datetime.now(dt.UTC)
+        tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}"
+                                            for tag in local_tags(family.config.tags, target, built.date()))])
+        secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
+        assert result.log is not None
+        request = BuildRequest(target, context, tuple(tags), cache.labels(family, target, digest, built,
+                                                                          settings.revision),
+                               secrets, settings.refresh, result.log)
+        self.backend.build(request, self.processes, self.say)
+        image = engine.client().images.get(target.ref)
+        result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

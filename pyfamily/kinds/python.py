@@ -1,0 +1,119 @@
+"""The Python kinds: `cpython-X.Y` (internal: the compiled tree), the thin runtime `X.Y`, and `X.Y-<variant>`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+
+from pyfamily import sources
+from pyfamily.config import Config
+from pyfamily.kinds.recipe import Draft, Index, Preparation, Recipe, python_env
+from pyfamily.model import FROM, Family, Target
+
+MIRRORS_ENV = "PYFAMILY_SOURCE_MIRRORS"
+
+
+# --- cpython-X.Y: compiled once per version and profile ------------------------------------------------------
+
+
+def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
+    return [Draft(f"cpython-{minor}", uses={FROM: index.find("base")}, python=minor, profile=profile,
+                  internal_tag=f"cpython-{config.python.versions[minor].version}-{profile}")
+            for minor in config.minors]
+
+
+def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
+    profile = family.config.build.profiles[target.profile or family.profile]
+    return {"configure_flags": profile.configure}
+
+
+def source_urls(config: Config, python: Any) -> list[str]:
+    """Where a tarball may come from: python.org, the Debian archive(s), then the configured mirrors."""
+    roots = [config.sources.debian_archive] if config.sources.debian_archive else sources.debian_archive_roots()
+    mirrors = [*config.sources.mirrors, *os.environ.get(MIRRORS_ENV, "").split()]
+    return sources.candidate_urls(python, roots, mirrors)
+
+
+def _fetch_source(step: Preparation) -> list[str]:
+    """Fetch the pinned tarball on the host (checked against its sha256) and link it into the context."""
+    config, target = step.family.config, step.target
+    assert target.python is not None
+    python = config.python.versions[target.python]
+    tarball = sources.fetch(python, step.cache_dir / "sources", source_urls(config, python), offline=step.offline,
+                            progress=sources.console_progress(), should_stop=step.should_stop)
+    _link(tarball, step.context / tarball.name)
+    return []  # the tarball is in the context, so its bytes are part of the context digest
+
+
+def _link(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:  # another filesystem
+        shutil.copy2(source, destination)
+
+
+CPYTHON = Recipe(
+    kind="cpython",
+    expand=_cpython_expand,
+    describe=lambda config, target: "internal: the compiled CPython tree, copied into runtimes and builders",
+    variables=_cpython_variables,
+    prepare=_fetch_source,
+    check_folders=(),  # FROM scratch: no shell to check with; the runtimes and builders check it
+)
+
+
+# --- X.Y: the thin runtime -----------------------------------------------------------------------------------
+
+
+def _runtime_expand(config: Config, profile: str, index: Index) -> list[Draft]:
+    return [Draft(minor, uses={FROM: index.find("base"), "cpython": index.find("cpython", python=minor)},
+                  python=minor, tag_templates=config.tags.python,
+                  tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": ""})
+            for minor in config.minors]
+
+
+def runtime_env(family: Family, target: Target) -> dict[str, str]:
+    return {**python_env(family, target), "CHECK_IMPORTS": " ".join(family.config.python.check_imports)}
+
+
+RUNTIME = Recipe(
+    kind="runtime",
+    expand=_runtime_expand,
+    describe=lambda config, target: ("thin runtime: CPython from its pinned tarball and only the libraries it "
+                                     "loads; no compiler, headers or pip"),
+    selected_by_version=True,
+    check_env=runtime_env,
+)
+
+
+# --- X.Y-<variant>: the runtime plus what a source-built probe package loads --------------------------------
+
+
+def _variant_expand(config: Config, profile: str, index: Index) -> list[Draft]:
+    return [Draft(f"{minor}-{variant}", python=minor, variant=variant, tag_templates=config.tags.python,
+                  uses={FROM: index.find("runtime", python=minor),
+                        "probe": index.find("builder-variant", python=minor, variant=variant)},
+                  tag_fields={"minor": minor, "version": config.python.versions[minor].version,
+                              "variant": f"-{variant}"})
+            for minor in config.minors for variant in config.variants]
+
+
+def _variant_variables(family: Family, target: Target) -> dict[str, Any]:
+    assert target.variant is not None
+    variant = family.config.variants[target.variant]
+    return {"variant": variant, "probe_name": Requirement(variant.probe).name}
+
+
+RUNTIME_VARIANT = Recipe(
+    kind="runtime-variant",
+    expand=_variant_expand,
+    describe=lambda config, target: f"the runtime plus exactly the libraries a source-built {target.variant} needs",
+    selected_by_version=True,
+    variables=_variant_variables,
+    check_folders=("base", "runtime"),
+    check_env=runtime_env,
+)

@@ -1,0 +1,132 @@
+"""A recipe: what one kind of image is, declared once (see pyfamily.kinds for the registry).
+
+A recipe says which targets of its kind a family file defines (and what each uses, by role), how it is
+described, the variables and files its `images/<folder>/Dockerfile.j2` renders with, what must be fetched or
+bootstrapped before it builds, and how `invoke verify` checks it (the `checks/*.sh` scripts beside the
+template, the environment they get, an optional smoke command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from pyfamily.config import Config
+from pyfamily.model import Family, Target
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+RECIPES = ROOT / "images"
+
+
+class Listing(IntEnum):
+    """Where a kind's targets stand in `invoke list` and the README: base, then per Python, then the rest."""
+
+    FIRST = 0
+    PER_PYTHON = 1
+    FAMILY = 2
+    LAST = 3
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A target as its recipe declares it; the plan gives it its tags and local reference."""
+
+    name: str
+    uses: dict[str, str] = field(default_factory=dict)  # role -> target name, found with Index.find
+    python: str | None = None
+    pythons: tuple[str, ...] = ()
+    variant: str | None = None
+    app: str | None = None
+    tag_templates: Sequence[str] = ()  # from config.tags; none: an internal target, never published
+    tag_fields: dict[str, str] = field(default_factory=dict)
+    internal_tag: str | None = None  # the local tag of an internal target (default: its name)
+    profile: str | None = None
+
+
+class Index(Protocol):
+    """What recipes see of the targets declared before theirs."""
+
+    def find(self, kind: str, *, python: str | None = None, variant: str | None = None) -> str:
+        """The name of the target of `kind` for that Python and variant; LookupError when there is none."""
+        ...
+
+
+class Preparation(Protocol):
+    """What a recipe's `prepare` step gets from the build: where to put inputs and how to run tools."""
+
+    family: Family
+    target: Target
+    context: Path  # the rendered build context, to add fetched files to
+    cache_dir: Path
+    log_dir: Path
+    offline: bool
+    refresh: bool
+
+    def say(self, line: str) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+    def run(self, command: Sequence[str], log: Path) -> int:
+        """Run a tool the way builds run (stopped on Ctrl-C); its exit code."""
+        ...
+
+
+Expand = Callable[[Config, str, Index], Iterable[Draft]]
+Describe = Callable[[Config, Target], str]
+Variables = Callable[[Family, Target], dict[str, Any]]
+Files = Callable[[Family, Target], dict[str, bytes]]
+Prepare = Callable[[Preparation], list[str]]
+CheckEnv = Callable[[Family, Target], dict[str, str]]
+Smoke = Callable[[Config, Target], list[str] | None]
+
+
+def no_variables(family: Family, target: Target) -> dict[str, Any]:
+    return {}
+
+
+def no_files(family: Family, target: Target) -> dict[str, bytes]:
+    return {}
+
+
+def python_env(family: Family, target: Target) -> dict[str, str]:
+    """The environment every check script gets: which Python(s) the image is about."""
+    versions = family.config.python.versions
+    return {
+        "TARGET": target.name,
+        "PYTHON_MINOR": target.python or "",
+        "PYTHON_VERSION": versions[target.python].version if target.python else "",
+        "PYTHONS": " ".join(target.pythons or ((target.python,) if target.python else ())),
+    }
+
+
+def no_smoke(config: Config, target: Target) -> list[str] | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    kind: str
+    expand: Expand  # the targets of this kind that a family file defines
+    describe: Describe  # one line for `invoke list` and the README
+    folder: Path | None = None  # images/<kind> unless given; holds Dockerfile.j2, checks/ and files to ship
+    listing: Listing = Listing.PER_PYTHON
+    selected_by_version: bool = False  # `--version X.Y` selects this kind's targets on X.Y
+    origin: Callable[[Config], str] | None = None  # "built from" of a target with no parent
+    variables: Variables = no_variables  # extra template variables
+    files: Files = no_files  # generated files added to the context (name -> bytes)
+    prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input strings for the digest
+    check_folders: tuple[str, ...] = ("base",)  # other recipe folders whose checks also apply
+    check_env: CheckEnv = python_env
+    smoke: Smoke = no_smoke  # a command run in fresh (writable, then read-only) containers by verify
+
+    @property
+    def path(self) -> Path:
+        return self.folder or RECIPES / self.kind
+
+    def check_scripts(self) -> list[Path]:
+        """Every checks/*.sh that applies: those of the listed folders, then this recipe's own."""
+        folders = [RECIPES / name for name in self.check_folders if RECIPES / name != self.path] + [self.path]
+        return [script for folder in folders for script in sorted((folder / "checks").glob("*.sh"))]

@@ -1,0 +1,8 @@
+"""Plan: the family file expanded into targets (via the recipes), a selection of them, and its build levels."""
+
+from pyfamily.plan.expand import expand, resolve_profile
+from pyfamily.plan.select import Plan, Selection, levels, select
+from pyfamily.plan.tags import dated_tag, local_tags, moving_tags, today
+
+__all__ = ["Plan", "Selection", "dated_tag", "expand", "levels", "local_tags", "moving_tags", "resolve_profile",
+           "select", "today"]

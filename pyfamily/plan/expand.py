@@ -1,0 +1,92 @@
+"""Expand a family file into its Family: every recipe declares its targets, the plan names, tags and checks them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyfamily.config import Config
+from pyfamily.errors import ConfigError, UserError
+from pyfamily.kinds import REGISTRY, Draft, Listing, Recipe
+from pyfamily.kinds.base import rootfs_ref
+from pyfamily.model import Family, Target
+from pyfamily.plan.tags import DOCKER_TAG, dated_tag, moving_tags
+
+
+def resolve_profile(config: Config, profile: str | None) -> str:
+    """--profile, else build.profile; the one place a build profile is chosen."""
+    chosen = profile or config.build.profile
+    if chosen not in config.build.profiles:
+        raise UserError(f"--profile {chosen!r} is not defined under build.profiles; "
+                        f"choose one of {', '.join(config.build.profiles)}.")
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Declared:
+    recipe: Recipe
+    draft: Draft
+
+
+class _Index:
+    """Finds the targets declared so far by kind, Python and variant, so recipes never compute names."""
+
+    def __init__(self) -> None:
+        self.declared: list[_Declared] = []
+
+    def find(self, kind: str, *, python: str | None = None, variant: str | None = None) -> str:
+        for item in self.declared:
+            draft = item.draft
+            if item.recipe.kind == kind and draft.python == python and draft.variant == variant:
+                return draft.name
+        raise LookupError(f"no {kind} target for Python {python} variant {variant} is declared before this one")
+
+
+def expand(config: Config, profile: str | None = None) -> Family:
+    """Every target the family file defines, in listing order, with every reference and tag resolved."""
+    chosen = resolve_profile(config, profile)
+    index = _Index()
+    for recipe in REGISTRY.values():
+        for draft in recipe.expand(config, chosen, index):
+            index.declared.append(_Declared(recipe, draft))
+    minors = {minor: position for position, minor in enumerate(config.minors)}
+    kinds = {kind: position for position, kind in enumerate(REGISTRY)}
+
+    def listing_order(item: _Declared) -> tuple[int, int, int]:
+        per_python = item.recipe.listing is Listing.PER_PYTHON and item.draft.python is not None
+        return item.recipe.listing, minors[item.draft.python] if per_python else 0, kinds[item.recipe.kind]
+
+    ordered = sorted(index.declared, key=listing_order)  # stable: declaration order within a kind
+    targets = [_target(config, item) for item in ordered]
+    return Family(config, chosen, _checked(config, targets))
+
+
+def _target(config: Config, item: _Declared) -> Target:
+    draft = item.draft
+    tags = moving_tags(draft.tag_templates, draft.tag_fields)
+    ref_tag = tags[0] if tags else (draft.internal_tag or draft.name)
+    return Target(name=draft.name, kind=item.recipe.kind, ref=f"{config.repository}:{ref_tag}", uses=draft.uses,
+                  python=draft.python, pythons=draft.pythons, variant=draft.variant, app=draft.app, tags=tags,
+                  profile=draft.profile)
+
+
+def _checked(config: Config, targets: list[Target]) -> dict[str, Target]:
+    """Refuse names and tags that clash (internal tags included) or that Docker would reject."""
+    by_name: dict[str, Target] = {}
+    owner_of_tag = {rootfs_ref(config).rsplit(":", 1)[1]: "the bootstrapped Debian tree (internal)"}
+    sample_day = dt.date(2000, 1, 1)
+    for target in targets:
+        if target.name in by_name:
+            raise ConfigError(f"apps.{target.name}: an app may not be named like the family target "
+                              f"{target.name!r}; rename the app.")
+        by_name[target.name] = target
+        dated = dated_tag(config.tags, target, sample_day)
+        for tag in dict.fromkeys((target.ref.rsplit(":", 1)[1], *target.tags, *([dated] if dated else []))):
+            if not DOCKER_TAG.match(tag):
+                raise ConfigError(f"tags: {target.name} would get the tag {tag!r}, which Docker rejects; a tag is "
+                                  "up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'.")
+            previous = owner_of_tag.setdefault(tag, target.name)
+            if previous != target.name:
+                raise ConfigError(f"tags: {previous} and {target.name} would both be tagged {tag!r}; change the "
+                                  "tag templates under `tags` or rename the app so every tag names one image.")
+    return by_name

@@ -1,0 +1,100 @@
+"""Verify: run each built image and check what its kind promises.
+
+The checks live beside the recipes, as `images/<kind>/checks/*.sh` (the recipe says which folders apply): each
+runs with `sh -c` in a fresh, offline container of the image, with the environment its recipe gives (which
+Python, which modules, which tools), and passes when it exits 0. A recipe's smoke command runs in a fresh
+container, then in a fresh read-only one with a tmpfs /tmp, and must write no bytecode into the image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker.errors
+from tabulate import tabulate
+
+from pyfamily import engine
+from pyfamily.errors import UserError
+from pyfamily.kinds import recipe_of
+from pyfamily.model import Family, Target
+from pyfamily.plan import Plan
+
+TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Check:
+    target: str
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Run:
+    exit_code: int
+    output: str
+    pyc_written: list[str]
+
+
+def check_name(script: Path) -> str:
+    """A check is named by its file: images/runtime/checks/no-dev-packages.sh -> no-dev-packages."""
+    return script.stem
+
+
+def run(ref: str, command: list[str], *, entrypoint: list[str] | None = None, env: dict[str, str] | None = None,
+        read_only: bool = False) -> Run:
+    """Run `command` in a fresh offline container of `ref`; its exit, output and the bytecode it wrote."""
+    container = engine.client().containers.run(ref, command, entrypoint=entrypoint or [], environment=env or {},
+                                               detach=True, network_mode="none", read_only=read_only,
+                                               tmpfs={"/tmp": ""} if read_only else {})
+    try:
+        status = container.wait(timeout=TIMEOUT_SECONDS)
+        output = container.logs().decode(errors="replace")
+        written = [change["Path"] for change in container.diff() or [] if change["Path"].endswith(".pyc")]
+    finally:
+        container.remove(force=True)
+    return Run(status["StatusCode"], output, written)
+
+
+def smoke(ref: str, command: list[str], *, read_only: bool) -> Run:
+    return run(ref, command, read_only=read_only)
+
+
+def verify_target(family: Family, target: Target) -> list[Check]:
+    recipe = recipe_of(target)
+    env = recipe.check_env(family, target)
+    checks = []
+    for script in recipe.check_scripts():
+        outcome = run(target.ref, ["-c", script.read_text()], entrypoint=["sh"], env=env)
+        detail = "" if outcome.exit_code == 0 else f"exit {outcome.exit_code}: {outcome.output.strip()[-400:]}"
+        checks.append(Check(target.name, check_name(script), outcome.exit_code == 0, detail))
+    command = recipe.smoke(family.config, target)
+    if command:
+        checks += [_smoke_check(target, command, read_only) for read_only in (False, True)]
+    return checks
+
+
+def _smoke_check(target: Target, command: list[str], read_only: bool) -> Check:
+    name = "smoke (--read-only)" if read_only else "smoke"
+    try:
+        outcome = smoke(target.ref, command, read_only=read_only)
+    except docker.errors.DockerException as exc:
+        return Check(target.name, name, False, str(exc))
+    passed = outcome.exit_code == 0 and not outcome.pyc_written
+    detail = "" if passed else f"exit {outcome.exit_code}, .pyc written: {outcome.pyc_written[:3]}, " \
+                               f"{outcome.output[-300:]}"
+    return Check(target.name, name, passed, detail)
+
+
+def verify(plan: Plan) -> list[Check]:
+    missing = [t.ref for t in plan.targets if engine.image_or_none(t.ref) is None]
+    if missing:
+        raise UserError(f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and "
+                        "--profile first.")
+    return [check for target in plan.targets for check in verify_target(plan.family, target)]
+
+
+def report(checks: list[Check]) -> str:
+    rows = [(c.target, c.name, "ok" if c.passed else "FAILED", c.detail) for c in checks]
+    return tabulate(rows, headers=["target", "check", "result", "detail"])

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def _add_file(hasher: "hashlib._Hash", path: Path, name: str) -> None:
+def _add_file(hasher: hashlib._Hash, path: Path, name: str) -> None:
     hasher.update(name.encode() + b"\0" + oct(path.stat().st_mode & 0o777).encode() + b"\0")
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):

@@ -5,6 +5,7 @@ so Ctrl-C stops a build between steps and in the middle of one alike."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -75,10 +76,8 @@ class Processes:
 
 
 def _signal_group(process: subprocess.Popen[str], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _kill_after_grace(processes: list[subprocess.Popen[str]]) -> None:

@@ -53,8 +53,8 @@ def expand(config: Config, profile: str | None = None) -> Family:
     kinds = {kind: position for position, kind in enumerate(REGISTRY)}
 
     def listing_order(item: _Declared) -> tuple[int, int, int]:
-        per_python = item.recipe.listing is Listing.PER_PYTHON and item.draft.python is not None
-        return item.recipe.listing, minors[item.draft.python] if per_python else 0, kinds[item.recipe.kind]
+        per_python = item.recipe.listing is Listing.PER_PYTHON
+        return item.recipe.listing, minors.get(item.draft.python or "", 0) if per_python else 0, kinds[item.recipe.kind]
 
     ordered = sorted(index.declared, key=listing_order)  # stable: declaration order within a kind
     targets = [_target(config, item) for item in ordered]

@@ -45,14 +45,13 @@ def test_locks_cover_the_work_folder_and_the_engine_repository(tmp_path):
     with lock.hold(first, "build"):
         # another family file (another repository) from the same checkout: the work folder is shared
         other_repository = lock.lock_files(tmp_path / "work", tmp_path / "cache2", "ENGINE:1", "owner/other")
-        with pytest.raises(UserError, match=r"Another pyfamily run holds .*work/\.lock: pid \d+ of .* \(build: "):
-            with lock.hold(other_repository, "verify"):
-                pass
+        with (pytest.raises(UserError, match=r"Another pyfamily run holds .*work/\.lock: pid \d+ of .* \(build: "),
+              lock.hold(other_repository, "verify")):
+            pass
         # another checkout on the same engine and repository: the engine lock is shared
         other_checkout = lock.lock_files(tmp_path / "work2", tmp_path / "cache", "ENGINE:1", "owner/python")
-        with pytest.raises(UserError, match="Another pyfamily run holds"):
-            with lock.hold(other_checkout, "publish"):
-                pass
+        with pytest.raises(UserError, match="Another pyfamily run holds"), lock.hold(other_checkout, "publish"):
+            pass
         # another engine, another checkout: nothing shared
         with lock.hold(lock.lock_files(tmp_path / "work3", tmp_path / "cache", "ENGINE:2", "owner/python"), "build"):
             pass
@@ -74,9 +73,9 @@ with lock.hold([Path({str(path)!r})], "build"):
 """], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(UserError, match=rf"pid {holder.pid} .*`invoke build --version 3\.13`"):
-            with lock.hold([path], "build"):
-                pass
+        with (pytest.raises(UserError, match=rf"pid {holder.pid} .*`invoke build --version 3\.13`"),
+              lock.hold([path], "build")):
+            pass
     finally:
         holder.kill()
         holder.wait(timeout=10)

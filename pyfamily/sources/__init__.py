@@ -1,0 +1,23 @@
+"""Fetch checksum-pinned CPython source tarballs on the host and keep verified copies in a local cache.
+
+URLs come from candidate_urls() (python.org, the Debian archives the host's apt uses, see
+debian_archive_roots(), then extra mirrors); fetch() tries them in order until one serves the pinned bytes.
+Modules: urls (where), apt (the host's Debian archives), fetch (the loop and the summary of failures),
+download (one URL, within a deadline), cache (files on disk), progress (console lines).
+"""
+
+from pyfamily.sources.apt import debian_archive_roots
+from pyfamily.sources.cache import sha256_of
+from pyfamily.sources.fetch import fetch
+from pyfamily.sources.progress import Progress, console_progress
+from pyfamily.sources.urls import PYTHON_ORG, candidate_urls
+
+__all__ = [
+    "PYTHON_ORG",
+    "Progress",
+    "candidate_urls",
+    "console_progress",
+    "debian_archive_roots",
+    "fetch",
+    "sha256_of",
+]

@@ -86,6 +86,18 @@ def test_apt_install_missing_package_fails_and_still_cleans_up(box):
     assert sh(box, "command -v tree").rc != 0
 
 
+def test_apt_install_refuses_options_on_stdin_and_honours_double_dash(box):
+    # A package list is data: a word in it must never reach apt-get as an option.
+    result = sh(box, "printf '%s\\n' bc -oAPT::Get::AllowUnauthenticated=1 | apt-install -", timeout=300)
+    assert result.rc == 2, result
+    assert "-oAPT::Get::AllowUnauthenticated=1" in result.err
+    assert sh(box, "command -v bc").rc != 0, "nothing may be installed"
+    # "--" ends the options, and apt-get gets the names after its own "--".
+    check(box, "apt-install -- bc", timeout=300)
+    assert check(box, "echo 6*7 | bc").out.strip() == "42"
+    assert leftovers(box) == ""
+
+
 def test_apt_install_reads_names_from_stdin(box):
     script = "printf '# comment-not-a-package\\n\\n  tree   hello # inline comment\\n' | apt-install -"
     check(box, script, timeout=300)

@@ -1,7 +1,16 @@
 # Quick start: `make build VERSION=3.13` (main job) and `make test` (the test suite CI runs).
 VENV ?= .venv
 BIN := $(VENV)/bin
-.PHONY: setup host build test unit lint bench clean
+
+# Every shell script of the checkout (by name or shebang), so a new one is linted without editing this file.
+SHELL_SCRIPTS = $(shell scripts/dev/shell-scripts)
+# What `make lint` runs, in this order; `make lint-NAME` runs one. .pre-commit-config.yaml runs the same.
+LINTERS := ruff ruff-format mypy shellcheck codespell zizmor
+.PHONY: setup host test-host build test unit integration lint $(addprefix lint-,$(LINTERS)) bench golden clean
+
+# pytest exits 5 when it ran no test (a wrong path, everything deselected): that fails the target, loudly.
+pytest = $(BIN)/python -m pytest -q $(1) || { rc=$$?; \
+	[ $$rc -ne 5 ] || echo "make: pytest ran no test in $(1); that is a failure" >&2; exit $$rc; }
 
 setup: $(VENV)/.installed
 
@@ -11,26 +20,60 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-host:  ## the engine, mmdebstrap and a local registry: installed and started when missing
+host:  ## what builds need: the engine and mmdebstrap, installed and started when missing
 	scripts/dev/ensure-docker
 	scripts/dev/ensure-tools
+
+test-host: host  ## plus what only the tests use: docker-registry and htpasswd (apache2-utils)
+	scripts/dev/ensure-tools --test
 
 build: setup host  ## make build [VERSION=3.13] [TARGET=all] [PROFILE=release]
 	$(BIN)/invoke build $(if $(VERSION),--version $(VERSION)) $(if $(TARGET),--target $(TARGET)) \
 		$(if $(PROFILE),--profile $(PROFILE))
 
-test: setup host  ## unit tests, then integration tests on the real engine
-	$(BIN)/python -m pytest tests/unit -q
-	$(BIN)/python -m pytest tests/integration -q
+test: setup  ## lint, unit tests, then integration tests on the real engine (what CI runs)
+	$(MAKE) --no-print-directory lint
+	$(call pytest,tests/unit)
+	$(MAKE) --no-print-directory test-host
+	$(call pytest,tests/integration)
 
 unit: setup
-	$(BIN)/python -m pytest tests/unit -q
+	$(call pytest,tests/unit)
 
-lint: setup
+integration: setup test-host
+	$(call pytest,tests/integration)
+
+# Every linter runs, even after one fails, so one run shows every finding; then the failed ones are named.
+lint: setup  ## ruff, ruff format, mypy (strict), shellcheck, codespell, zizmor
+	@failed=; for linter in $(LINTERS); do \
+		echo "--- lint-$$linter"; \
+		$(MAKE) --no-print-directory lint-$$linter || failed="$$failed $$linter"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make lint: failed:$$failed" >&2; exit 1; fi
+
+lint-ruff: setup
 	$(BIN)/ruff check .
+
+lint-ruff-format: setup
+	$(BIN)/ruff format --check .
+
+lint-mypy: setup  ## strict, on pyfamily/ ([tool.mypy] in pyproject.toml)
+	$(BIN)/mypy
+
+lint-shellcheck: setup
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+
+lint-codespell: setup  ## [tool.codespell] in pyproject.toml
+	$(BIN)/codespell
+
+lint-zizmor: setup  ## --offline: no GitHub API calls
+	$(BIN)/zizmor --offline .github/workflows/
 
 bench: setup host
 	$(BIN)/python scripts/dev/benchmark.py
 
+golden: setup  ## regenerate tests/golden/ (placeholder: not wired yet)
+	@echo "make golden: not wired yet" >&2; exit 1
+
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache

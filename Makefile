@@ -72,8 +72,8 @@ lint-zizmor: setup  ## --offline: no GitHub API calls
 bench: setup host
 	$(BIN)/python scripts/dev/benchmark.py
 
-golden: setup  ## regenerate tests/golden/ (placeholder: not wired yet)
-	@echo "make golden: not wired yet" >&2; exit 1
+golden: setup  ## regenerate tests/golden/ from the recipes (review the diff, then commit it)
+	PYFAMILY_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_render.py -q
 
 clean:
 	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -9,6 +9,7 @@ suite=$1 output=$2 mirror=${3:-}
 shift 2; [ $# -gt 0 ] && shift
 packages=$(echo "$@" | tr ' ' ',')
 
+# shellcheck disable=SC2016 # "$1" in the hooks is expanded by mmdebstrap's hook shell, not here
 exec mmdebstrap --variant=minbase --format=tar ${packages:+--include="$packages"} \
   --dpkgopt="$here/dpkg.cfg" --aptopt="$here/apt.conf" \
   --customize-hook='ln -sf /usr/share/zoneinfo/Etc/UTC "$1/etc/localtime"; echo Etc/UTC > "$1/etc/timezone"' \

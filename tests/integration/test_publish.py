@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     binary = shutil.which("docker-registry")
-    assert binary, "docker-registry is not installed; run scripts/dev/ensure-tools"
+    assert binary, "docker-registry is not installed; run scripts/dev/ensure-tools --test"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

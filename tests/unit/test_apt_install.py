@@ -135,6 +135,7 @@ def test_names_after_double_dash_still_may_not_start_with_a_dash(apt_install, ar
         (["tree="], ""),
         (["tree:"], ""),
         (["tree", "libc6:"], ""),
+        (["tree-"], ""),  # apt-get would read it as "remove tree"
         (["-"], "libfoo_1.0\n"),
         (["-", "tree"], "hello Hello\n"),
     ],

@@ -12,12 +12,14 @@ import docker.models.images
 
 from pyfamily import engine
 from pyfamily.digest import INPUTS_LABEL, digest_of
+from pyfamily.kinds import recipe_of
 from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
 from pyfamily.plan import dated_tag
 
-SOURCE_URL = "https://github.com/snakepacker/python"
 CREATED_LABEL = "org.opencontainers.image.created"
+PROFILE_LABEL = "org.pyfamily.profile"  # fast or release: publish refuses fast images unless told otherwise
+PYTHON_LICENSE = "PSF-2.0"
 
 
 def image_id(ref: str) -> str:
@@ -47,20 +49,50 @@ def base_ref(family: Family, target: Target) -> str:
     return family.config.base.from_image or rootfs_ref(family.config)
 
 
-def labels(family: Family, target: Target, digest: str, built: dt.datetime, revision: str) -> dict[str, str]:
+def registry_digest(ref: str) -> str | None:
+    """The registry digest of an image pulled from a registry (None for one made here: it has none yet)."""
+    image = engine.image_or_none(ref)
+    repo_digests = (image.attrs.get("RepoDigests") or []) if image is not None else []
+    return str(repo_digests[0]).rsplit("@", 1)[1] if repo_digests else None
+
+
+# Labels that change with every build or commit; every other label is an input (a change to it rebuilds).
+VOLATILE_LABELS = (CREATED_LABEL, "org.opencontainers.image.revision", INPUTS_LABEL)
+
+
+def stable_labels(found: dict[str, str]) -> list[str]:
+    return [f"label {key}={value}" for key, value in sorted(found.items()) if key not in VOLATILE_LABELS]
+
+
+def labels(family: Family, target: Target, built: dt.datetime, revision: str, source: str) -> dict[str, str]:
+    """The OCI labels of an image and, where CPython is inside, the build profile (the input digest is added
+    once it is known)."""
     config = family.config
-    parent = engine.image_or_none(base_ref(family, target))
     version = config.python.versions[target.python].version if target.python else ""
-    return {
+    has_python = bool(target.python or target.pythons)
+    found = {
         "org.opencontainers.image.title": f"{config.repository}:{target.tags[0] if target.tags else target.name}",
+        "org.opencontainers.image.description": recipe_of(target).describe(config, target),
         "org.opencontainers.image.version": version or dated_tag(config.tags, target, built.date()) or target.name,
         CREATED_LABEL: built.isoformat(timespec="seconds"),
-        "org.opencontainers.image.source": SOURCE_URL,
+        "org.opencontainers.image.source": source,
         "org.opencontainers.image.revision": revision,
-        "org.opencontainers.image.base.name": base_ref(family, target),
-        "org.opencontainers.image.base.digest": str(parent.id) if parent else "",
-        INPUTS_LABEL: digest,
+        "org.opencontainers.image.base.name": _qualified(base_ref(family, target)),
+        "org.opencontainers.image.base.digest": registry_digest(base_ref(family, target)),
+        "org.opencontainers.image.licenses": PYTHON_LICENSE if has_python else None,
+        PROFILE_LABEL: family.profile if has_python else None,
     }
+    return {key: value for key, value in found.items() if value}
+
+
+def _qualified(ref: str) -> str:
+    """docker.io/library/debian:trixie for debian:trixie; a local name (no registry host) stays as it is."""
+    first = ref.split("/", 1)[0]
+    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
+        return ref
+    if engine.image_or_none(ref) is not None and not registry_digest(ref):
+        return ref  # made here, never pulled: it has no registry
+    return f"docker.io/{ref}" if "/" in ref else f"docker.io/library/{ref}"
 
 
 def built_on(labels: dict[str, str]) -> dt.date | None:

@@ -28,6 +28,7 @@ from pyfamily.build import cache, lock
 from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
 from pyfamily.build.processes import Processes, Stopped
 from pyfamily.build.status import Result, Status, check, duration, summary
+from pyfamily.digest import INPUTS_LABEL
 from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.recipe import ROOT
@@ -49,9 +50,18 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False)
+    return done.stdout.strip()
+
+
 def git_revision() -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "unknown"
+    return _git("rev-parse", "HEAD") or "unknown"
+
+
+def git_source() -> str:
+    """Where the recipes live: the checkout's origin remote (without credentials), else the local path."""
+    return redact_text(_git("remote", "get-url", "origin")) or f"file://{ROOT}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class Settings:
     work_dir: Path = ROOT / "build"
     docker_cli: str | None = None
     revision: str = "unknown"
+    source: str = ""  # the org.opencontainers.image.source label; default: git_source()
     refresh: bool = False  # rebuild without any cache, so Debian and PyPI updates are picked up
     backend: str = "docker"
 
@@ -207,7 +218,9 @@ class _Scheduler:
         extra = recipe.prepare(step) if recipe.prepare else []
         if self.processes.stopping:
             raise Stopped
-        digest = cache.inputs_digest(family, target, context.directory, extra)
+        built = dt.datetime.now(dt.UTC)
+        labels = cache.labels(family, target, built, settings.revision, settings.source or git_source())
+        digest = cache.inputs_digest(family, target, context.directory, [*extra, *cache.stable_labels(labels)])
         existing = None if settings.refresh else cache.up_to_date(target, digest)
         if existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
@@ -215,14 +228,12 @@ class _Scheduler:
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
             return
         self.say(f"[{target.name}] building {target.ref}")
-        built = dt.datetime.now(dt.UTC)
         tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}"
                                             for tag in local_tags(family.config.tags, target, built.date()))])
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
-        request = BuildRequest(target, context, tuple(tags), cache.labels(family, target, digest, built,
-                                                                          settings.revision),
-                               secrets, settings.refresh, result.log)
+        request = BuildRequest(target, context, tuple(tags), {**labels, INPUTS_LABEL: digest}, secrets,
+                               settings.refresh, result.log)
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

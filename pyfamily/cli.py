@@ -163,8 +163,9 @@ def build(config_file: str | None, chosen: Selection, *, profile: str | None, jo
 
 def verify(config_file: str | None, chosen: Selection, profile: str | None = None) -> None:
     family = load(config_file, profile)
-    with builder.held_locks(family, settings(family), "verify"):
-        checks = verifier.verify(planner.select(family, chosen))
+    chosen_settings = settings(family)
+    with builder.held_locks(family, chosen_settings, "verify"):
+        checks = verifier.verify(planner.select(family, chosen), chosen_settings.cache_dir)
     print(verifier.report(checks))
     failed = [c for c in checks if not c.passed]
     if failed:

@@ -18,6 +18,7 @@ from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan
+from pyfamily.verify import records
 
 TIMEOUT_SECONDS = 300
 
@@ -87,12 +88,21 @@ def _smoke_check(target: Target, command: list[str], read_only: bool) -> Check:
     return Check(target.name, name, passed, detail)
 
 
-def verify(plan: Plan) -> list[Check]:
-    missing = [t.ref for t in plan.targets if engine.image_or_none(t.ref) is None]
+def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
+    """Check every target of the plan; with `cache_dir`, record each image's verdict there by image ID."""
+    images = {t.name: engine.image_or_none(t.ref) for t in plan.targets}
+    missing = [t.ref for t in plan.targets if images[t.name] is None]
     if missing:
         raise UserError(f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and "
                         "--profile first.")
-    return [check for target in plan.targets for check in verify_target(plan.family, target)]
+    checks = []
+    for target in plan.targets:
+        found = verify_target(plan.family, target)
+        image = images[target.name]
+        if cache_dir is not None and image is not None:
+            records.save(cache_dir, str(image.id), target.name, [(c.name, c.passed) for c in found])
+        checks += found
+    return checks
 
 
 def report(checks: list[Check]) -> str:

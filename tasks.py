@@ -82,9 +82,13 @@ def verify(c, config=None, version=None, target=None, variant=None, apps=True, p
     cli.verify(config, _chosen(version, target, variant, apps), profile)
 
 
-@task(iterable=["version", "target", "variant", "registry"],
-      help={**SELECTION_HELP, "registry": "push here instead of the family file's registries (repeatable)"})
+@task(iterable=["version", "target", "variant", "registry", "allow_profile"],
+      help={**SELECTION_HELP,
+            "registry": "push here instead of the family file's registries: HOST[:PORT], or http://HOST[:PORT] "
+                        "for a plain-HTTP registry (repeatable)",
+            "allow_profile": "also publish images built with this profile, e.g. fast (default: release only)"})
 @cli.reports_user_errors
-def publish(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None):
-    """Push the built public images of the selection, every moving tag and the dated one, to each registry."""
-    cli.publish(config, _chosen(version, target, variant, apps), profile, registry or ())
+def publish(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None,
+            allow_profile=None):
+    """Push the verified public images of the selection to each registry: every blob first, tags last."""
+    cli.publish(config, _chosen(version, target, variant, apps), profile, registry or (), allow_profile or ())

@@ -174,9 +174,14 @@ def verify(config_file: str | None, chosen: Selection, profile: str | None = Non
 
 
 def publish(config_file: str | None, chosen: Selection, profile: str | None = None,
-            registries: Sequence[str] = ()) -> None:
+            registries: Sequence[str] = (), allow_profiles: Sequence[str] = ()) -> None:
     family = load(config_file, profile)
-    with builder.held_locks(family, settings(family), "publish"):
-        pushes = publisher.publish(family.config, planner.select(family, chosen), registries or None,
-                                   say=lambda line: print(line, flush=True))
-    print(tabulate([(p.target, p.reference, p.digest) for p in pushes], headers=["target", "pushed", "digest"]))
+    chosen_settings = settings(family)
+    destinations = ([publisher.parse_registry(text) for text in registries] if registries
+                    else list(family.config.registries))
+    with builder.held_locks(family, chosen_settings, "publish"):
+        rows = publisher.publish(family.config, planner.select(family, chosen), destinations,
+                                 chosen_settings.cache_dir,
+                                 allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
+                                 say=lambda line: print(line, flush=True))
+    print(publisher.table(rows))

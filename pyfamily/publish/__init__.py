@@ -1,90 +1,185 @@
-"""Publish: push the built public images of a plan under every registry, after checking that all can go."""
+"""Publish: push the public images of a plan to every registry, all or nothing as far as tags go.
+
+1. Refuse before any network call: an image not built, not made by pyfamily, not passed by `invoke verify`
+   (by image ID), or built with a profile that is not allowed (`fast` needs --allow-profile fast).
+2. Check every registry (reachable, a registry, credentials that may push) before the first push.
+3. Push every image to every registry by digest: blobs and manifests only, so no tag moves yet.
+4. Decide every tag: `unchanged` when it already points at the image, `refused` when it is a dated
+   (immutable) tag that points elsewhere; one refusal and no tag moves at all.
+5. Move the tags, one manifest PUT each; if one fails, the error lists precisely which tags moved before.
+The registry client (registry.py) retries transient faults and keeps credentials out of every message.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
-import docker.errors
-import requests
+import docker.models.images
+from tabulate import tabulate
 
-from pyfamily import engine, plan
+from pyfamily import engine
+from pyfamily.build.cache import CREATED_LABEL, PROFILE_LABEL, built_on
 from pyfamily.config import Config
 from pyfamily.errors import UserError
-from pyfamily.build.cache import CREATED_LABEL, built_on
 from pyfamily.model import Target
-from pyfamily.plan import Plan
+from pyfamily.plan import Plan, dated_tag
+from pyfamily.publish.registry import PushedImage, RegistryClient
+from pyfamily.verify import records
+
+Say = Callable[[str], None]
+PUBLISHABLE_PROFILES = ("release",)
+
+
+class Destination(Protocol):
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def insecure(self) -> bool: ...
 
 
 @dataclass(frozen=True)
-class Push:
-    target: str
-    reference: str
+class Registry:
+    host: str
+    insecure: bool = False  # plain HTTP: only for a registry on this machine or a trusted network
+
+
+def parse_registry(text: str) -> Registry:
+    """--registry HOST[:PORT] (HTTPS) or http://HOST[:PORT] (plain HTTP, e.g. a local test registry)."""
+    if text.startswith("http://"):
+        return Registry(text.removeprefix("http://").rstrip("/"), insecure=True)
+    return Registry(text.removeprefix("https://").rstrip("/"))
+
+
+@dataclass(frozen=True)
+class Row:
+    registry: str
+    tag: str
+    action: str  # pushed, unchanged, refused
     digest: str
+    bytes_sent: int = 0
 
 
-def dated_tag(config: Config, target: Target, labels: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class _Image:
+    target: Target
+    image: docker.models.images.Image
+    tags: tuple[str, ...]  # moving tags, then the dated one
+
+
+def dated_tag_of(config: Config, target: Target, labels: dict[str, str]) -> str:
     """The immutable tag carries the day the image was built (its created label), not the day it is pushed."""
-    tag = plan.dated_tag(config.tags, target, built_on(labels))
+    tag = dated_tag(config.tags, target, built_on(labels))
     assert tag is not None
     return tag
 
 
-def _ready(config: Config, plan: Plan) -> list[tuple[Target, docker.models.images.Image]]:
-    """Every public target of the plan with its local image; refuse before pushing anything if one is missing."""
+def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str]) -> list[_Image]:
     public = [t for t in plan.targets if t.public]
     images = {t.name: engine.image_or_none(t.ref) for t in public}
     missing = [t.ref for t in public if images[t.name] is None]
     if missing:
         raise UserError(f"Nothing was pushed: not built yet: {', '.join(missing)}. Run `invoke build` with the "
                         "same selection first.")
-    unlabeled = [t.ref for t in public if CREATED_LABEL not in (images[t.name].labels or {})]  # type: ignore[union-attr]
+    found = [(t, image) for t in public if (image := images[t.name]) is not None]
+    unlabeled = [t.ref for t, image in found if CREATED_LABEL not in (image.labels or {})]
     if unlabeled:
         raise UserError(f"Nothing was pushed: {', '.join(unlabeled)} were not built by pyfamily (no "
                         f"{CREATED_LABEL} label); rebuild them with `invoke build`.")
-    return [(t, images[t.name]) for t in public]  # type: ignore[misc]
+    unverified = [t.ref for t, image in found if not records.passed(cache_dir, str(image.id))]
+    if unverified:
+        raise UserError(f"Nothing was pushed: {', '.join(unverified)} did not pass `invoke verify` as built now "
+                        "(verdicts are kept by image ID); run `invoke verify` with the same selection first.")
+    allowed = set(profiles)
+    wrong = [f"{t.ref} ({profile})" for t, image in found  # no label: no CPython inside (base)
+             if (profile := image.labels.get(PROFILE_LABEL)) and profile not in allowed]
+    if wrong:
+        raise UserError(f"Nothing was pushed: {', '.join(wrong)} were built with a profile that is not for "
+                        f"publishing (allowed: {', '.join(sorted(allowed))}); rebuild with --profile release, or "
+                        "pass --allow-profile fast to publish them anyway.")
+    return [_Image(t, image, (*t.tags, dated_tag_of(config, t, image.labels))) for t, image in found]
 
 
-def _check_registry(registry: str) -> None:
-    """Fail early, before any push, when a registry does not answer its API root."""
-    scheme = "http" if registry.startswith(("127.", "localhost")) else "https"
-    try:
-        answer = requests.get(f"{scheme}://{registry}/v2/", timeout=10)
-    except requests.RequestException as exc:
-        raise UserError(f"Nothing was pushed: the registry {registry} does not answer ({exc.__class__.__name__}); "
-                        "check the name under `registries` or --registry, and that you are online.") from None
-    if answer.status_code not in (200, 401):
-        raise UserError(f"Nothing was pushed: {registry}/v2/ answered HTTP {answer.status_code}; is it a registry?")
-
-
-def publish(config: Config, chosen: Plan, registries: Sequence[str] | None = None, say=print) -> list[Push]:
-    chosen = list(registries or config.registries)
-    if not chosen:
+def publish(config: Config, plan: Plan, destinations: Sequence[Destination], cache_dir: Path, *,
+            allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES, say: Say = print) -> list[Row]:
+    if not destinations:
         raise UserError("Nothing was pushed: no registry given; list them under `registries` in the family file "
                         "or pass --registry.")
-    ready = _ready(config, chosen)
-    for registry in chosen:
-        _check_registry(registry)
-    pushes = []
-    for registry in chosen:
-        repository = f"{registry}/{config.repository}"
-        for target, image in ready:
-            for tag in (*target.tags, dated_tag(config, target, image.labels)):
-                pushes.append(_push(image, repository, tag, target.name, say))
-    return pushes
-
-
-def _push(image: docker.models.images.Image, repository: str, tag: str, name: str, say) -> Push:
-    reference = f"{repository}:{tag}"
-    image.tag(repository, tag)
+    ready = _ready(config, plan, cache_dir, allow_profiles)
+    repository = config.repository
+    clients = [RegistryClient(d.host, insecure=d.insecure, cache_dir=cache_dir / "blobs") for d in destinations]
     try:
-        digest = ""
-        for event in engine.client().images.push(repository, tag=tag, stream=True, decode=True):
-            if "error" in event:
-                raise UserError(f"Pushing {reference} failed: {event['error']}")
-            digest = event.get("aux", {}).get("Digest", digest)
+        for client in clients:
+            client.check_access(repository)
+        pushed = {(client.host, item.target.name): _push(client, repository, item, say)
+                  for client in clients for item in ready}
+        moves, rows = _decide(clients, repository, ready, pushed)
+        _move(moves, repository, say)
     finally:
-        # The registry-qualified tag was only the vehicle of the push; keep the local tag list clean.
-        engine.client().images.remove(reference, noprune=True)
-    say(f"[{name}] pushed {reference} {digest}")
-    return Push(name, reference, digest)
+        for client in clients:
+            client.close()
+    return rows
+
+
+def _push(client: RegistryClient, repository: str, item: _Image, say: Say) -> PushedImage:
+    try:
+        pushed = client.push_image(repository, str(item.image.id))
+    except UserError as exc:
+        raise UserError(f"No tag was moved: pushing {item.target.ref} to {client.host} failed: {exc}") from None
+    say(f"[{item.target.name}] {client.host}: manifest {pushed.digest[:19]}, {pushed.bytes_sent} bytes sent")
+    return pushed
+
+
+@dataclass(frozen=True)
+class _Move:
+    client: RegistryClient
+    tag: str
+    digest: str
+
+
+def _decide(clients: list[RegistryClient], repository: str, ready: list[_Image],
+            pushed: dict[tuple[str, str], PushedImage]) -> tuple[list[_Move], list[Row]]:
+    moves, rows, refused = [], [], []
+    for client in clients:
+        for item in ready:
+            image = pushed[(client.host, item.target.name)]
+            sent = image.bytes_sent
+            for tag in item.tags:
+                current = client.tag_digest(repository, tag)
+                same = current == image.digest or (
+                    current is not None and client.tag_config_digest(repository, tag) == str(item.image.id))
+                if same:
+                    rows.append(Row(client.host, tag, "unchanged", current or "", 0))
+                elif current is not None and tag == item.tags[-1]:
+                    refused.append(f"{client.host}/{repository}:{tag} (points at {current[:19]})")
+                    rows.append(Row(client.host, tag, "refused", current, 0))
+                else:
+                    moves.append(_Move(client, tag, image.digest))
+                    rows.append(Row(client.host, tag, "pushed", image.digest, sent))
+                sent = 0
+    if refused:
+        raise UserError(f"No tag was moved: the dated tags {', '.join(refused)} already exist with another image, "
+                        "and a dated tag is never overwritten. Rebuild on another day, or change tags.dated.")
+    return moves, rows
+
+
+def _move(moves: list[_Move], repository: str, say: Say) -> None:
+    done: list[str] = []
+    for move in moves:
+        try:
+            move.client.put_tag(repository, move.tag, move.digest)
+        except UserError as exc:
+            left = [f"{m.client.host}:{m.tag}" for m in moves[len(done):]]
+            raise UserError(f"Moving tags stopped: {exc} Moved before the failure: {', '.join(done) or 'none'}; "
+                            f"not moved: {', '.join(left)}. Run `invoke publish` again once the registry "
+                            "answers: what moved is then reported unchanged.") from None
+        done.append(f"{move.client.host}:{move.tag}")
+        say(f"{move.client.host}/{repository}:{move.tag} -> {move.digest[:19]}")
+
+
+def table(rows: list[Row]) -> str:
+    return tabulate([(r.registry, r.tag, r.action, r.digest.removeprefix("sha256:")[:12], r.bytes_sent)
+                     for r in rows], headers=["registry", "tag", "action", "digest", "bytes sent"])

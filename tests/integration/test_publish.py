@@ -1,84 +1,121 @@
-"""Publishing to a real registry (Debian's docker-registry on 127.0.0.1): all tags or nothing."""
+"""`invoke publish` against real registries (Debian's docker-registry on 127.0.0.1): verified images only,
+every registry checked before the first push, tags moved last, nothing moved on a mistake, 0 bytes when
+nothing changed."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
+from pathlib import Path
 
 import pytest
 import requests
 
-from pyfamily import model, plan, publish
+from pyfamily import model, plan, publish, verify
 from pyfamily.errors import UserError
+from pyfamily.publish import Registry
 
-from . import support
+from . import registries, support
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    binary = shutil.which("docker-registry")
-    assert binary, "docker-registry is not installed; run scripts/dev/ensure-tools --test"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    root = tmp_path_factory.mktemp("registry")
-    config = root / "config.yml"
-    config.write_text(f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\n"
-                      f"http:\n  addr: 127.0.0.1:{port}\n")
-    process = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    address = f"127.0.0.1:{port}"
-    try:
-        for _ in range(50):  # at most ~10 s
-            try:
-                if requests.get(f"http://{address}/v2/", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            pytest.fail("docker-registry did not answer within 10 s")
-        yield address
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def verified(family, tmp_path_factory) -> Path:
+    """A cache folder holding passing verify records of the fixture family's base and 3.13."""
+    cache = tmp_path_factory.mktemp("publish-cache")
+    checks = verify.verify(plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),)),
+                           cache)
+    assert all(check.passed for check in checks), verify.report(checks)
+    return cache
 
 
-def tags_in(registry: str, repository: str) -> list[str]:
-    answer = requests.get(f"http://{registry}/v2/{repository}/tags/list", timeout=10)
+@pytest.fixture
+def registry(tmp_path):
+    with registries.serve_registry(tmp_path / "registry") as served:
+        yield Registry(served.address, insecure=True)
+
+
+def tags_in(registry: Registry, repository: str) -> list[str]:
+    answer = requests.get(f"http://{registry.host}/v2/{repository}/tags/list", timeout=10)
     return sorted(answer.json().get("tags") or []) if answer.status_code == 200 else []
 
 
-def test_publish_pushes_every_tag_to_the_registry(family, registry):
-    selected = plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),))
-    pushes = publish.publish(family.config, selected, [registry], say=print)
-    labels = {name: support.client().images.get(family.ref(name)).labels for name in ("base", "3.13")}
-    dated = {name: publish.dated_tag(family.config, family.targets[name], labels[name]) for name in labels}
-    assert tags_in(registry, family.config.repository) == sorted(["base", dated["base"], "3.13", "3.13.15",
-                                                                   dated["3.13"]])
-    assert all(p.digest.startswith("sha256:") for p in pushes)
-    manifest = requests.get(f"http://{registry}/v2/{family.config.repository}/manifests/3.13.15",
-                            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"}, timeout=10)
-    assert manifest.headers["Docker-Content-Digest"] == next(p.digest for p in pushes if p.reference.endswith(":3.13"))
-    local = [tag for image in support.client().images.list(family.config.repository) for tag in image.tags]
-    assert not [tag for tag in local if tag.startswith(registry)]  # no registry-qualified tags left behind
+def base_and_313(family) -> plan.Plan:
+    return plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),))
 
 
-def test_publish_refuses_before_pushing_when_an_image_is_missing(family, registry):
+def publish_fast(family, chosen: plan.Plan, destinations, cache: Path) -> list[publish.Row]:
+    return publish.publish(family.config, chosen, destinations, cache, allow_profiles=("release", "fast"), say=print)
+
+
+def dated(family, name: str) -> str:
+    labels = support.client().images.get(family.ref(name)).labels
+    return publish.dated_tag_of(family.config, family.targets[name], labels)
+
+
+def test_publish_pushes_every_tag_then_nothing_when_unchanged(family, verified, registry):
+    rows = publish_fast(family, base_and_313(family), [registry], verified)
+    repository = family.config.repository
+    assert tags_in(registry, repository) == sorted(["base", dated(family, "base"), "3.13", "3.13.15",
+                                                    dated(family, "3.13")])
+    assert {row.action for row in rows} == {"pushed"} and sum(row.bytes_sent for row in rows) > 10_000_000
+    manifest = requests.head(f"http://{registry.host}/v2/{repository}/manifests/3.13.15", timeout=10, headers={
+        "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    assert manifest.headers["Docker-Content-Digest"] == next(r.digest for r in rows if r.tag == "3.13")
+    again = publish_fast(family, base_and_313(family), [registry], verified)
+    assert {row.action for row in again} == {"unchanged"}
+    assert sum(row.bytes_sent for row in again) == 0
+    local = [tag for image in support.client().images.list(repository) for tag in image.tags]
+    assert not [tag for tag in local if tag.startswith(registry.host)]  # no registry-qualified tags left behind
+
+
+def test_publish_refuses_what_did_not_pass_verify_or_is_fast(family, verified, registry, tmp_path):
+    with pytest.raises(UserError, match=r"Nothing was pushed: .*:3\.13 did not pass `invoke verify`"):
+        publish_fast(family, base_and_313(family), [registry], tmp_path / "no-records")
+    with pytest.raises(UserError, match=r"profile that is not for publishing .*--allow-profile fast"):
+        publish.publish(family.config, base_and_313(family), [registry], verified, say=print)
+    assert tags_in(registry, family.config.repository) == []
+
+
+def test_publish_refuses_before_pushing_when_an_image_is_missing(family, verified, registry):
     missing = model.Target(name="ghost", kind="app", uses={"from": "3.13"}, tags=("ghost",),
                            ref="pyfamily-test/python:ghost")
-    selected = plan.Plan(family.family, levels=((family.targets["3.11"], missing),))
     with pytest.raises(UserError, match="Nothing was pushed: not built yet: pyfamily-test/python:ghost"):
-        publish.publish(family.config, selected, [registry], say=print)
-    assert "3.11" not in tags_in(registry, family.config.repository)
+        publish_fast(family, plan.Plan(family.family, levels=((family.targets["3.13"], missing),)), [registry],
+                     verified)
+    assert tags_in(registry, family.config.repository) == []
 
 
-def test_publish_refuses_an_unreachable_registry(family):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    selected = plan.Plan(family.family, levels=((family.targets["base"],),))
+def test_a_registry_that_refuses_credentials_stops_everything_before_the_first_push(family, verified, registry,
+                                                                                  tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_CONFIG", str(registries.write_docker_config(tmp_path / "docker", {})))
+    with registries.serve_registry(tmp_path / "locked", users={"maintainer": "s3cret-pass"}) as locked:
+        with pytest.raises(UserError) as caught:
+            publish_fast(family, base_and_313(family), [registry, Registry(locked.address, insecure=True)],
+                         verified)
+    assert locked.address in str(caught.value) and "s3cret-pass" not in str(caught.value)
+    assert tags_in(registry, family.config.repository) == []  # the first registry got no tag at all
+
+
+def test_a_dated_tag_pointing_elsewhere_is_refused_and_no_tag_moves(family, verified, registry):
+    publish_fast(family, plan.Plan(family.family, levels=((family.targets["base"],),)), [registry], verified)
+    repository = family.config.repository
+    base_manifest = requests.get(f"http://{registry.host}/v2/{repository}/manifests/base", timeout=10, headers={
+        "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    squatted = dated(family, "3.13")
+    put = requests.put(f"http://{registry.host}/v2/{repository}/manifests/{squatted}", data=base_manifest.content,
+                       headers={"Content-Type": base_manifest.headers["Content-Type"]}, timeout=10)
+    assert put.status_code == 201
+    with pytest.raises(UserError, match=rf"No tag was moved: the dated tags .*:{squatted} .*never overwritten"):
+        publish_fast(family, base_and_313(family), [registry], verified)
+    assert "3.13" not in tags_in(registry, repository)
+
+
+def test_publish_refuses_an_unreachable_registry(family, verified):
+    port = registries.free_port()
     with pytest.raises(UserError, match=f"registry 127.0.0.1:{port} does not answer"):
-        publish.publish(family.config, selected, [f"127.0.0.1:{port}"], say=print)
+        publish_fast(family, base_and_313(family), [Registry(f"127.0.0.1:{port}", insecure=True)], verified)
+
+
+def test_registry_flag_says_the_scheme():
+    assert publish.parse_registry("http://127.0.0.1:5000") == Registry("127.0.0.1:5000", insecure=True)
+    assert publish.parse_registry("ghcr.io") == Registry("ghcr.io", insecure=False)

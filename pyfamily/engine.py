@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import docker
 import docker.errors
+import docker.models.images
 
 from pyfamily.errors import EngineError
 

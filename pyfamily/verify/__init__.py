@@ -52,10 +52,10 @@ def run(ref: str, command: list[str], *, entrypoint: list[str] | None = None, en
     try:
         status = container.wait(timeout=TIMEOUT_SECONDS)
         output = container.logs().decode(errors="replace")
-        written = [change["Path"] for change in container.diff() or [] if change["Path"].endswith(".pyc")]
+        written = [path for change in container.diff() or [] if str(path := change["Path"]).endswith(".pyc")]
     finally:
         container.remove(force=True)
-    return Run(status["StatusCode"], output, written)
+    return Run(status["StatusCode"], output, [str(path) for path in written])
 
 
 def smoke(ref: str, command: list[str], *, read_only: bool) -> Run:

@@ -1,0 +1,97 @@
+"""Configuration: load a family file (images.yaml), refusing every mistake with one paragraph naming file, key path
+and line, what is wrong and what would be valid.
+
+`yamlfile` reads one file with bounded size, depth and alias expansion; `extends` lays a file over the one it
+extends; `schema` (with `types` and `tags`) holds every rule once; `messages` words what the schema refuses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from pyfamily.config.extends import read_family
+from pyfamily.config.messages import describe_errors
+from pyfamily.config.paths import KeyPath, Origin, format_key_path
+from pyfamily.config.schema import (
+    AllSpec,
+    AppSpec,
+    BaseSpec,
+    BuildSpec,
+    Config,
+    DebianBootstrap,
+    ProfileSpec,
+    PythonSpec,
+    PythonVersion,
+    RegistrySpec,
+    SourcesSpec,
+    TagsSpec,
+    VariantSpec,
+)
+from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS
+from pyfamily.config.types import PLAIN
+from pyfamily.config.yamlfile import Document
+from pyfamily.errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG",
+    "DOCKER_TAG",
+    "PLAIN",
+    "RESERVED_TAG_PREFIXES",
+    "TAG_FIELDS",
+    "AllSpec",
+    "AppSpec",
+    "BaseSpec",
+    "BuildSpec",
+    "Config",
+    "DebianBootstrap",
+    "KeyPath",
+    "Origin",
+    "ProfileSpec",
+    "PythonSpec",
+    "PythonVersion",
+    "RegistrySpec",
+    "SourcesSpec",
+    "TagsSpec",
+    "VariantSpec",
+    "config_path",
+    "format_key_path",
+    "load",
+    "validate",
+]
+
+CONFIG_ENV = "PYFAMILY_CONFIG"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "images.yaml"
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The file to load: --config, else $PYFAMILY_CONFIG, else the images.yaml shipped beside the package."""
+    chosen = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return Path(chosen)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, parse and validate a family file; every mistake becomes one ConfigError."""
+    file = config_path(path)
+    return _checked(read_family(file))
+
+
+def validate(data: Any, file: Path, lines: Mapping[KeyPath, int | Origin] | None = None) -> Config:
+    """Validate already-parsed data; `lines` maps key paths to line numbers (of `file`) or origins for the messages."""
+    origins = {path: at if isinstance(at, Origin) else Origin(file, at) for path, at in (lines or {}).items()}
+    return _checked(Document(file, data, origins))
+
+
+def _checked(document: Document) -> Config:
+    if not isinstance(document.data, dict):
+        raise ConfigError(f"{document.file}: the file must be a mapping with at least `repository` and `python`.")
+    try:
+        return Config.model_validate(document.data)
+    except ValidationError as exc:
+        message = describe_errors(exc, Config, document.file, document.origins, document.texts)
+        raise ConfigError(message) from None

@@ -69,14 +69,23 @@ BAD_CONFIGS = [
     ("unknown key", ("  tools: [uv]", "  toolz: [uv]"), ["all.toolz", "unknown key", "line 5"]),
     ("wrong type", ("ports: [80, 443]", 'ports: [80, "https"]'), ["apps.certbot.ports[1]", "expected an integer"]),
     ("wrong type for a list", ("requirements: [uv]", "requirements: uv"), ["apps.uv.requirements", "a list"]),
-    ("minor does not match", ('"3.12": {version: 3.12.13', '"3.12": {version: 3.11.13'),
-     ['python.versions."3.12".version', "3.11.13 is not a 3.12 release"]),
+    (
+        "minor does not match",
+        ('"3.12": {version: 3.12.13', '"3.12": {version: 3.11.13'),
+        ['python.versions."3.12".version', "3.11.13 is not a 3.12 release"],
+    ),
     ("malformed sha256", ("sha256: c08bc65a", "sha256: c08bc65"), ['python.versions."3.12".sha256', "64"]),
     ("uppercase sha256", ("sha256: c08bc65a", "sha256: C08BC65A"), ["sha256", "lowercase hexadecimal"]),
-    ("app names a missing Python", ('python: "3.13"\n    requirements: [uv]', 'python: "3.10"\n    requirements: [uv]'),
-     ["apps.uv.python", "'3.10' is not in the matrix", "3.11, 3.12, 3.13, 3.14, 3.15"]),
-    ("app names a missing variant", ("requirements: [ipython]", "requirements: [ipython]\n    variant: pilow"),
-     ["apps.ipython.variant", "'pilow' is not a variant", "plain, pillow"]),
+    (
+        "app names a missing Python",
+        ('python: "3.13"\n    requirements: [uv]', 'python: "3.10"\n    requirements: [uv]'),
+        ["apps.uv.python", "'3.10' is not in the matrix", "3.11, 3.12, 3.13, 3.14, 3.15"],
+    ),
+    (
+        "app names a missing variant",
+        ("requirements: [ipython]", "requirements: [ipython]\n    variant: pilow"),
+        ["apps.ipython.variant", "'pilow' is not a variant", "plain, pillow"],
+    ),
     ("unquoted minor", ('"3.11": {', "3.11: {"), ['python.versions."3.11"', "quoted string"]),
     ("default not in matrix", ('default: "3.13"', 'default: "3.9"'), ["python.default", "'3.9' is not in the matrix"]),
     ("yaml syntax error", ("apps:", "apps: ["), ["not valid YAML", "line"]),
@@ -153,12 +162,14 @@ def test_base_from_an_image(tmp_path):
 
 def test_extends_overlays_sections_key_by_key(tmp_path):
     child = tmp_path / "child.yaml"
-    child.write_text(f'extends: {SHIPPED}\nrepository: other/python\npython:\n  default: "3.11"\n  versions:\n'
-                     '    "3.11": {version: 3.11.2, sha256: '
-                     '2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849, tarball: Python-3.11.2.tgz}\n'
-                     '    "3.13": {version: 3.13.15, sha256: '
-                     '1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76}\n'
-                     "apps: {}\n")
+    child.write_text(
+        f'extends: {SHIPPED}\nrepository: other/python\npython:\n  default: "3.11"\n  versions:\n'
+        '    "3.11": {version: 3.11.2, sha256: '
+        "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849, tarball: Python-3.11.2.tgz}\n"
+        '    "3.13": {version: 3.13.15, sha256: '
+        "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76}\n"
+        "apps: {}\n"
+    )
     family = config.load(child)
     shipped = config.load(SHIPPED)
     assert family.repository == "other/python"

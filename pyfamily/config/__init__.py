@@ -1,8 +1,10 @@
 """Configuration: load a family file (images.yaml), refusing every mistake with one paragraph naming file, key path
 and line, what is wrong and what would be valid.
 
-`yamlfile` reads one file with bounded size, depth and alias expansion; `extends` lays a file over the one it
-extends; `schema` (with `types` and `tags`) holds every rule once; `messages` words what the schema refuses.
+`rawfile` reads a file's bytes (at most 1 MiB of UTF-8, no NUL); `yamlfile` builds its data from YAML events with
+bounded depth and alias expansion, keeping each key's line; `extends` lays a file over the one it extends, each value
+keeping its file and line; `schema` (with `values` and `tags`) holds every rule once; `messages` words what the schema
+refuses; `paths` names key paths and origins.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pyfamily.config.schema import (
     VariantSpec,
 )
 from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS
-from pyfamily.config.types import PLAIN
+from pyfamily.config.values import PLAIN
 from pyfamily.config.yamlfile import Document
 from pyfamily.errors import ConfigError
 
@@ -93,5 +95,4 @@ def _checked(document: Document) -> Config:
     try:
         return Config.model_validate(document.data)
     except ValidationError as exc:
-        message = describe_errors(exc, Config, document.file, document.origins, document.texts)
-        raise ConfigError(message) from None
+        raise ConfigError(describe_errors(exc, Config, document)) from None

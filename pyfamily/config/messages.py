@@ -1,19 +1,20 @@
 """Pydantic's errors in words: one paragraph naming the file, each fault's key path and line, what is wrong and what
-would be valid. The rules themselves word their own complaints (see types.py); this module locates them and words
+would be valid. The rules themselves word their own complaints (see values.py); this module locates them and words
 pydantic's built-in errors (unknown key, missing key, wrong type, out of range).
 """
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from pathlib import Path
+from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from pyfamily.config.paths import KeyPath, Origin, locate, show
+from pyfamily.config.paths import KeyPath, locate, show
+from pyfamily.config.yamlfile import Document
 
 MAX_FAULTS = 10  # listed in one message; the rest are counted
 
@@ -42,21 +43,30 @@ def paragraph(file: Path, faults: list[str]) -> str:
     return f"{file} has {len(faults)} mistakes: {shown}{more}"
 
 
-def describe_errors(
-    exc: ValidationError,
-    model: type[BaseModel],
-    file: Path,
-    origins: Mapping[KeyPath, Origin],
-    texts: Mapping[KeyPath, str],
-) -> str:
-    """The paragraph for a failed validation of `model` from `file`."""
+def describe_errors(exc: ValidationError, model: type[BaseModel], document: Document) -> str:
+    """The paragraph for a failed validation of `model` from `document`."""
     faults = []
     for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        if loc and loc[-1] == "[key]":  # a mapping key refused by its type: point at the key itself
-            loc = loc[:-1]
-        faults.append(f"{locate(loc, origins, file)}: {explain(err, model, texts)}")
-    return paragraph(file, faults)
+        loc = _as_written(tuple(err["loc"]), document.data)
+        where = locate(loc, document.origins, document.file)
+        faults.append(f"{where}: {explain(err, model, document.texts)}")
+    return paragraph(document.file, faults)
+
+
+def _as_written(loc: KeyPath, data: Any) -> KeyPath:
+    """The key path as the file wrote it: a refused mapping key is the key itself (pydantic adds "[key]"), and a
+    scalar the schema reads as a mapping (`registries: [ghcr.io]` is `{host: ghcr.io}`) is the scalar."""
+    if loc and loc[-1] == "[key]":
+        return loc[:-1]
+    for depth, part in enumerate(loc):
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_list or (isinstance(data, dict) and part in data):
+            data = data[part]
+        elif isinstance(data, str):
+            return loc[:depth]
+        else:
+            break
+    return loc
 
 
 def explain(err: ErrorDetails, model: type[BaseModel], texts: Mapping[KeyPath, str]) -> str:
@@ -102,7 +112,7 @@ def _unwrap(annotation: Any) -> Any:
     """The type inside Annotated[...] and `X | None`."""
     while True:
         origin = get_origin(annotation)
-        if origin is Union or origin is types.UnionType:
+        if origin is Union or origin is UnionType:
             annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
         elif hasattr(annotation, "__metadata__"):
             annotation = get_args(annotation)[0]

@@ -21,7 +21,7 @@ from pyfamily.config.tags import (
     PythonTagTemplate,
     public_tag_complaint,
 )
-from pyfamily.config.types import (
+from pyfamily.config.values import (
     PLAIN,
     AbsolutePath,
     AppName,
@@ -129,7 +129,7 @@ class PythonSpec(Model):
         faults: list[tuple[KeyPath, str, object]] = [
             (
                 ("versions", minor, "version"),
-                f"{spec.version} is not a {minor} release; the version must start with {minor}.",
+                f"{spec.version} is not a {minor} release; the version must start with {minor}",
                 spec.version,
             )
             for minor, spec in self.versions.items()

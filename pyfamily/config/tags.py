@@ -16,7 +16,7 @@ from functools import partial
 from typing import Annotated
 
 from pyfamily.config.paths import show
-from pyfamily.config.types import Text, rule
+from pyfamily.config.values import Text, rule
 
 # Placeholders each tag list may use; checked so a typo fails at load time, not at build time.
 TAG_FIELDS: dict[str, set[str]] = {

@@ -42,7 +42,7 @@ class Document:
 
 def read_document(file: Path) -> Document:
     """One file, no `extends` processing: bounded bytes, then bounded YAML."""
-    return _Builder(file).build(read_text(file))
+    return _Builder(file, read_text(file)).build()
 
 
 @dataclass
@@ -57,8 +57,8 @@ class _Frame:
 class _Builder:
     """Plain data from YAML events, counting values and depth as it goes."""
 
-    def __init__(self, file: Path) -> None:
-        self.file = file
+    def __init__(self, file: Path, text: str) -> None:
+        self.file, self.text = file, text
         self.origins: dict[KeyPath, Origin] = {}
         self.texts: dict[KeyPath, str] = {}
         self.anchors: dict[str, tuple[Any, int] | None] = {}  # None: still open
@@ -66,10 +66,10 @@ class _Builder:
         self.root: Any = _NO_KEY
         self.count = 0
         self.documents = 0
-        self.loader = _Loader("")
-
-    def build(self, text: str) -> Document:
         self.loader = _Loader(text)
+
+    def build(self) -> Document:
+        """The document, or a ConfigError at the first fault; the parser is released either way."""
         try:
             while self.loader.check_event():
                 event = self.loader.get_event()
@@ -81,7 +81,7 @@ class _Builder:
             problem = " ".join(str(exc.problem or exc).split())
             raise ConfigError(f"{self.file}{where}: not valid YAML: {problem}.") from None
         except yaml.reader.ReaderError as exc:
-            line = text.count("\n", 0, exc.position) + 1
+            line = self.text.count("\n", 0, exc.position) + 1
             code = exc.character if isinstance(exc.character, int) else ord(exc.character)
             raise ConfigError(
                 f"{self.file} (line {line}): character U+{code:04X} (at character {exc.position}) is not allowed in "

@@ -228,9 +228,10 @@ def test_registries_are_hosts_or_mappings_exposed_as_registry_specs(tmp_path):
 @pytest.mark.parametrize(
     ("entry", "key_path", "fragment"),
     [
-        ('"https://ghcr.io"', "registries[0].host", "has a scheme; give the host alone, like 'ghcr.io'"),
-        ('"ghcr.io:99999"', "registries[0].host", "is not a registry: host[:port]"),
-        ('"ghcr.io/Team"', "registries[0].host", "is not a registry"),
+        ('"https://ghcr.io"', "registries[0]", "has a scheme; give the host alone, like 'ghcr.io'"),
+        ('"ghcr.io:99999"', "registries[0]", "is not a registry: host[:port]"),
+        ('"ghcr.io/Team"', "registries[0]", "is not a registry"),
+        ('{host: "http://127.0.0.1:5000"}', "registries[0].host", "like '127.0.0.1:5000', with insecure: true"),
         ("{host: ghcr.io, insecure: 1}", "registries[0].insecure", "expected true or false"),
         ("{host: ghcr.io, tls: false}", "registries[0].tls", "unknown key (a typo?); valid keys here: host, insecure"),
     ],

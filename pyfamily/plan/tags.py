@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 from pyfamily.config import TagsSpec
 from pyfamily.model import Target
 
-DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 DATE_PLACEHOLDER = "<date>"
 
 

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import docker.models.images
+from pydantic import ValidationError
 from tabulate import tabulate
 
 from pyfamily import engine
 from pyfamily.build.cache import CREATED_LABEL, PROFILE_LABEL, built_on
-from pyfamily.config import Config
+from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
 from pyfamily.plan import Plan, dated_tag
@@ -33,25 +33,16 @@ Say = Callable[[str], None]
 PUBLISHABLE_PROFILES = ("release",)
 
 
-class Destination(Protocol):
-    @property
-    def host(self) -> str: ...
-
-    @property
-    def insecure(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Registry:
-    host: str
-    insecure: bool = False  # plain HTTP: only for a registry on this machine or a trusted network
-
-
-def parse_registry(text: str) -> Registry:
-    """--registry HOST[:PORT] (HTTPS) or http://HOST[:PORT] (plain HTTP, e.g. a local test registry)."""
-    if text.startswith("http://"):
-        return Registry(text.removeprefix("http://").rstrip("/"), insecure=True)
-    return Registry(text.removeprefix("https://").rstrip("/"))
+def parse_registry(text: str) -> RegistrySpec:
+    """--registry HOST[:PORT] (HTTPS) or http://HOST[:PORT] (plain HTTP, e.g. a local test registry), checked
+    like the family file's `registries` entries."""
+    insecure = text.startswith("http://")
+    host = text.removeprefix("http://").removeprefix("https://").rstrip("/")
+    try:
+        return RegistrySpec.model_validate({"host": host, "insecure": insecure})
+    except ValidationError as exc:
+        problem = exc.errors()[0].get("msg", "not a registry")
+        raise UserError(f"--registry {text!r}: {problem}; give HOST[:PORT] or http://HOST[:PORT].") from None
 
 
 @dataclass(frozen=True)
@@ -103,7 +94,7 @@ def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str])
     return [_Image(t, image, (*t.tags, dated_tag_of(config, t, image.labels))) for t, image in found]
 
 
-def publish(config: Config, plan: Plan, destinations: Sequence[Destination], cache_dir: Path, *,
+def publish(config: Config, plan: Plan, destinations: Sequence[RegistrySpec], cache_dir: Path, *,
             allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES, say: Say = print) -> list[Row]:
     if not destinations:
         raise UserError("Nothing was pushed: no registry given; list them under `registries` in the family file "

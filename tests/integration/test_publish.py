@@ -4,6 +4,7 @@ nothing changed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 
 from pyfamily import model, plan, publish, verify
 from pyfamily.errors import UserError
-from pyfamily.publish import Registry
+from pyfamily.config import RegistrySpec
 
 from . import registries, support
 
@@ -29,12 +30,12 @@ def verified(family, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(tmp_path) -> Iterator[RegistrySpec]:
     with registries.serve_registry(tmp_path / "registry") as served:
-        yield Registry(served.address, insecure=True)
+        yield RegistrySpec(host=served.address, insecure=True)
 
 
-def tags_in(registry: Registry, repository: str) -> list[str]:
+def tags_in(registry: RegistrySpec, repository: str) -> list[str]:
     answer = requests.get(f"http://{registry.host}/v2/{repository}/tags/list", timeout=10)
     return sorted(answer.json().get("tags") or []) if answer.status_code == 200 else []
 
@@ -90,7 +91,7 @@ def test_a_registry_that_refuses_credentials_stops_everything_before_the_first_p
     monkeypatch.setenv("DOCKER_CONFIG", str(registries.write_docker_config(tmp_path / "docker", {})))
     with registries.serve_registry(tmp_path / "locked", users={"maintainer": "s3cret-pass"}) as locked:
         with pytest.raises(UserError) as caught:
-            publish_fast(family, base_and_313(family), [registry, Registry(locked.address, insecure=True)],
+            publish_fast(family, base_and_313(family), [registry, RegistrySpec(host=locked.address, insecure=True)],
                          verified)
     assert locked.address in str(caught.value) and "s3cret-pass" not in str(caught.value)
     assert tags_in(registry, family.config.repository) == []  # the first registry got no tag at all
@@ -113,9 +114,11 @@ def test_a_dated_tag_pointing_elsewhere_is_refused_and_no_tag_moves(family, veri
 def test_publish_refuses_an_unreachable_registry(family, verified):
     port = registries.free_port()
     with pytest.raises(UserError, match=f"registry 127.0.0.1:{port} does not answer"):
-        publish_fast(family, base_and_313(family), [Registry(f"127.0.0.1:{port}", insecure=True)], verified)
+        publish_fast(family, base_and_313(family), [RegistrySpec(host=f"127.0.0.1:{port}", insecure=True)], verified)
 
 
 def test_registry_flag_says_the_scheme():
-    assert publish.parse_registry("http://127.0.0.1:5000") == Registry("127.0.0.1:5000", insecure=True)
-    assert publish.parse_registry("ghcr.io") == Registry("ghcr.io", insecure=False)
+    assert publish.parse_registry("http://127.0.0.1:5000") == RegistrySpec(host="127.0.0.1:5000", insecure=True)
+    assert publish.parse_registry("ghcr.io") == RegistrySpec(host="ghcr.io", insecure=False)
+    with pytest.raises(UserError, match="--registry 'ftp://x'"):
+        publish.parse_registry("ftp://x")

@@ -47,7 +47,7 @@ def test_package_exports_what_other_modules_use():
 
 def test_fixture_registry_and_attributes_other_modules_read():
     family = config.load(ROOT / "tests" / "fixtures" / "family.yaml")
-    assert family.registries == [config.RegistrySpec(host="127.0.0.1:5000")]
+    assert family.registries == [config.RegistrySpec(host="127.0.0.1:5000", insecure=True)]
     spec = family.python.versions["3.11"]
     assert (spec.version, spec.minor, spec.filename) == ("3.11.2", "3.11", "Python-3.11.2.tgz")
     assert family.base.bootstrap is not None and family.base.from_image is None

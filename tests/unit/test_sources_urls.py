@@ -68,16 +68,6 @@ def test_candidate_urls_tar_xz_order() -> None:
             id="alpha",
         ),
         pytest.param(
-            "3.12.0b4",
-            "Python-3.12.0b4.zip",
-            "https://m.example.org/python",
-            [
-                f"{PYTHON_ORG}/3.12.0/Python-3.12.0b4.zip",
-                "https://m.example.org/python/3.12.0/Python-3.12.0b4.zip",
-            ],
-            id="no Debian name for a zip",
-        ),
-        pytest.param(
             "3.10.10",
             None,
             "https://m.example.org/{version}/{filename}{x}",

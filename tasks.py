@@ -41,17 +41,20 @@ def plan(c, config=None, version=None, target=None, variant=None, apps=True, pro
     print(cli.show_plan(config, _chosen(version, target, variant, apps), profile))
 
 
-@task(iterable=["version", "target", "variant"],
-      help={**SELECTION_HELP, "out": "directory to write the build contexts to (default build/rendered)"})
+@task(
+    iterable=["version", "target", "variant"],
+    help={**SELECTION_HELP, "out": "directory to write the build contexts to (default build/rendered)"},
+)
 @cli.reports_user_errors
-def render(c, config=None, version=None, target=None, variant=None, apps=True, profile=None,
-           out="build/rendered"):
+def render(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, out="build/rendered"):
     """Write each selected target's build context (Dockerfile and files) to read exactly what will be built."""
     print(cli.render_contexts(config, _chosen(version, target, variant, apps), out, profile))
 
 
-@task(iterable=["version", "target", "variant"],
-      help={**SELECTION_HELP, "format": "output format: github (a strategy.matrix per level)"})
+@task(
+    iterable=["version", "target", "variant"],
+    help={**SELECTION_HELP, "format": "output format: github (a strategy.matrix per level)"},
+)
 @cli.reports_user_errors
 def matrix(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, format="github"):
     """Print the selected targets as JSON for a GitHub Actions strategy.matrix, grouped by level."""
@@ -60,19 +63,43 @@ def matrix(c, config=None, version=None, target=None, variant=None, apps=True, p
     print(cli.github_matrix(config, _chosen(version, target, variant, apps), profile))
 
 
-@task(iterable=["version", "target", "variant"],
-      help={**SELECTION_HELP,
-            "jobs": "targets built at once (default: CPU count, at most 4)",
-            "offline": "use only cached source tarballs and images; no downloads",
-            "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
-            "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
-            "refresh": "rebuild everything without cache, picking up Debian and PyPI updates (scheduled builds)"})
+@task(
+    iterable=["version", "target", "variant"],
+    help={
+        **SELECTION_HELP,
+        "jobs": "targets built at once (default: CPU count, at most 4)",
+        "offline": "use only cached source tarballs and images; no downloads",
+        "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
+        "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
+        "refresh": "rebuild everything without cache, picking up Debian and PyPI updates (scheduled builds)",
+    },
+)
 @cli.reports_user_errors
-def build(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0,
-          offline=False, ca_bundle=None, docker=None, refresh=False):
+def build(
+    c,
+    config=None,
+    version=None,
+    target=None,
+    variant=None,
+    apps=True,
+    profile=None,
+    jobs=0,
+    offline=False,
+    ca_bundle=None,
+    docker=None,
+    refresh=False,
+):
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
-    cli.build(config, _chosen(version, target, variant, apps), profile=profile, jobs=jobs or default_jobs(),
-              offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
+    cli.build(
+        config,
+        _chosen(version, target, variant, apps),
+        profile=profile,
+        jobs=jobs or default_jobs(),
+        offline=offline,
+        ca_bundle=ca_bundle,
+        docker=docker,
+        refresh=refresh,
+    )
 
 
 @task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
@@ -82,13 +109,18 @@ def verify(c, config=None, version=None, target=None, variant=None, apps=True, p
     cli.verify(config, _chosen(version, target, variant, apps), profile)
 
 
-@task(iterable=["version", "target", "variant", "registry", "allow_profile"],
-      help={**SELECTION_HELP,
-            "registry": "push here instead of the family file's registries: HOST[:PORT], or http://HOST[:PORT] "
-                        "for a plain-HTTP registry (repeatable)",
-            "allow_profile": "also publish images built with this profile, e.g. fast (default: release only)"})
+@task(
+    iterable=["version", "target", "variant", "registry", "allow_profile"],
+    help={
+        **SELECTION_HELP,
+        "registry": "push here instead of the family file's registries: HOST[:PORT], or http://HOST[:PORT] "
+        "for a plain-HTTP registry (repeatable)",
+        "allow_profile": "also publish images built with this profile, e.g. fast (default: release only)",
+    },
+)
 @cli.reports_user_errors
-def publish(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None,
-            allow_profile=None):
+def publish(
+    c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None, allow_profile=None
+):
     """Push the verified public images of the selection to each registry: every blob first, tags last."""
     cli.publish(config, _chosen(version, target, variant, apps), profile, registry or (), allow_profile or ())

@@ -54,8 +54,9 @@ def load(config_file: str | None, profile: str | None = None) -> Family:
     return planner.expand(configuration.load(config_file), profile)
 
 
-def selection(version: Sequence[str] = (), target: Sequence[str] = (), variant: Sequence[str] = (),
-              apps: bool = True) -> Selection:
+def selection(
+    version: Sequence[str] = (), target: Sequence[str] = (), variant: Sequence[str] = (), apps: bool = True
+) -> Selection:
     return Selection(tuple(version), tuple(target), tuple(variant), apps)
 
 
@@ -75,9 +76,19 @@ def shown_tags(family: Family, target: Target) -> str:
 
 def list_targets(config_file: str | None, internal: bool = False) -> str:
     family = load(config_file)
-    rows = [(t.name, t.kind, t.python or ", ".join(t.pythons) or "-", t.variant or PLAIN, built_from(family, t),
-             shown_tags(family, t), purpose(family, t))
-            for t in family if internal or t.public]
+    rows = [
+        (
+            t.name,
+            t.kind,
+            t.python or ", ".join(t.pythons) or "-",
+            t.variant or PLAIN,
+            built_from(family, t),
+            shown_tags(family, t),
+            purpose(family, t),
+        )
+        for t in family
+        if internal or t.public
+    ]
     return tabulate(rows, headers=["target", "kind", "python", "variant", "built from", "tags", "purpose"])
 
 
@@ -89,9 +100,17 @@ README_END = "<!-- end of images table -->"
 def images_markdown(config_file: str | None) -> str:
     """The README's table of public images, made from the family file so the two never disagree."""
     family = load(config_file)
-    rows = [(" ".join(f"`{tag}`" for tag in t.tags), t.kind, t.python or ", ".join(t.pythons) or "-",
-             built_from(family, t), purpose(family, t))
-            for t in family if t.public]
+    rows = [
+        (
+            " ".join(f"`{tag}`" for tag in t.tags),
+            t.kind,
+            t.python or ", ".join(t.pythons) or "-",
+            built_from(family, t),
+            purpose(family, t),
+        )
+        for t in family
+        if t.public
+    ]
     return tabulate(rows, headers=["tags", "kind", "Python", "built from", "purpose"], tablefmt="github")
 
 
@@ -111,10 +130,15 @@ def write_docs(config_file: str | None) -> str:
 def show_plan(config_file: str | None, chosen: Selection, profile: str | None = None) -> str:
     family = load(config_file, profile)
     plan = planner.select(family, chosen)
-    rows = [(index, t.name, t.kind, t.parent or "-", plan.reasons[t.name])
-            for index, level in enumerate(plan.levels) for t in level]
-    header = (f"{len(plan.targets)} targets in {len(plan.levels)} levels (profile {family.profile}); "
-              "targets of one level can build in parallel.")
+    rows = [
+        (index, t.name, t.kind, t.parent or "-", plan.reasons[t.name])
+        for index, level in enumerate(plan.levels)
+        for t in level
+    ]
+    header = (
+        f"{len(plan.targets)} targets in {len(plan.levels)} levels (profile {family.profile}); "
+        "targets of one level can build in parallel."
+    )
     return header + "\n" + tabulate(rows, headers=["level", "target", "kind", "built from", "why"])
 
 
@@ -134,28 +158,63 @@ def github_matrix(config_file: str | None, chosen: Selection, profile: str | Non
     """JSON for GitHub Actions: {"levels": [{"include": [...]}, ...]}, one entry per target."""
     family = load(config_file, profile)
     plan = planner.select(family, chosen)
-    levels = [{"include": [{"target": t.name, "kind": t.kind, "python": t.python or "",
-                            "variant": t.variant or PLAIN, "needs": list(t.needs), "tags": list(t.tags),
-                            "level": index} for t in level]}
-              for index, level in enumerate(plan.levels)]
+    levels = [
+        {
+            "include": [
+                {
+                    "target": t.name,
+                    "kind": t.kind,
+                    "python": t.python or "",
+                    "variant": t.variant or PLAIN,
+                    "needs": list(t.needs),
+                    "tags": list(t.tags),
+                    "level": index,
+                }
+                for t in level
+            ]
+        }
+        for index, level in enumerate(plan.levels)
+    ]
     return json.dumps({"levels": levels, "count": len(plan.targets)}, indent=2)
 
 
-def settings(family: Family, *, jobs: int = 0, offline: bool = False, ca_bundle: str | None = None,
-             docker: str | None = None, refresh: bool = False) -> builder.Settings:
-    return builder.Settings(jobs=jobs or builder.default_jobs(), offline=offline, docker_cli=docker,
-                            ca_bundle=builder.resolve_ca_bundle(family.config, ca_bundle),
-                            revision=builder.git_revision(), refresh=refresh)
+def settings(
+    family: Family,
+    *,
+    jobs: int = 0,
+    offline: bool = False,
+    ca_bundle: str | None = None,
+    docker: str | None = None,
+    refresh: bool = False,
+) -> builder.Settings:
+    return builder.Settings(
+        jobs=jobs or builder.default_jobs(),
+        offline=offline,
+        docker_cli=docker,
+        ca_bundle=builder.resolve_ca_bundle(family.config, ca_bundle),
+        revision=builder.git_revision(),
+        refresh=refresh,
+    )
 
 
-def build(config_file: str | None, chosen: Selection, *, profile: str | None, jobs: int, offline: bool,
-          ca_bundle: str | None, docker: str | None, refresh: bool = False) -> None:
+def build(
+    config_file: str | None,
+    chosen: Selection,
+    *,
+    profile: str | None,
+    jobs: int,
+    offline: bool,
+    ca_bundle: str | None,
+    docker: str | None,
+    refresh: bool = False,
+) -> None:
     family = load(config_file, profile)
     plan = planner.select(family, chosen)
-    chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker,
-                               refresh=refresh)
-    print(f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once "
-          f"(profile {family.profile})", flush=True)
+    chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
+    print(
+        f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile})",
+        flush=True,
+    )
     report = builder.run(plan, chosen_settings, say=lambda line: print(line, flush=True))
     print(report.summary())
     report.check()
@@ -169,19 +228,30 @@ def verify(config_file: str | None, chosen: Selection, profile: str | None = Non
     print(verifier.report(checks))
     failed = [c for c in checks if not c.passed]
     if failed:
-        raise UserError(f"{len(failed)} of {len(checks)} checks failed: "
-                        + "; ".join(f"{c.target}: {c.name}" for c in failed) + ".")
+        raise UserError(
+            f"{len(failed)} of {len(checks)} checks failed: " + "; ".join(f"{c.target}: {c.name}" for c in failed) + "."
+        )
 
 
-def publish(config_file: str | None, chosen: Selection, profile: str | None = None,
-            registries: Sequence[str] = (), allow_profiles: Sequence[str] = ()) -> None:
+def publish(
+    config_file: str | None,
+    chosen: Selection,
+    profile: str | None = None,
+    registries: Sequence[str] = (),
+    allow_profiles: Sequence[str] = (),
+) -> None:
     family = load(config_file, profile)
     chosen_settings = settings(family)
-    destinations = ([publisher.parse_registry(text) for text in registries] if registries
-                    else list(family.config.registries))
+    destinations = (
+        [publisher.parse_registry(text) for text in registries] if registries else list(family.config.registries)
+    )
     with builder.held_locks(family, chosen_settings, "publish"):
-        rows = publisher.publish(family.config, planner.select(family, chosen), destinations,
-                                 chosen_settings.cache_dir,
-                                 allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
-                                 say=lambda line: print(line, flush=True))
+        rows = publisher.publish(
+            family.config,
+            planner.select(family, chosen),
+            destinations,
+            chosen_settings.cache_dir,
+            allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
+            say=lambda line: print(line, flush=True),
+        )
     print(publisher.table(rows))

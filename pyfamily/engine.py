@@ -61,8 +61,10 @@ def build_cli(configured: str | None = None) -> BuildCli:
         if isinstance(found, BuildCli):
             return found
         reasons.append(found)
-    hint = (f"set {DOCKER_CLI_ENV} to a docker CLI that has the buildx plugin or is Debian's docker.io "
-            "(/usr/bin/docker), or run scripts/dev/ensure-docker to install it")
+    hint = (
+        f"set {DOCKER_CLI_ENV} to a docker CLI that has the buildx plugin or is Debian's docker.io "
+        "(/usr/bin/docker), or run scripts/dev/ensure-docker to install it"
+    )
     raise EngineError(f"No docker CLI here can build with BuildKit ({'; '.join(reasons)}); {hint}.")
 
 
@@ -73,9 +75,10 @@ def client() -> docker.DockerClient:
         sdk = docker.from_env(timeout=600)
         sdk.ping()
     except docker.errors.DockerException as exc:
-        raise EngineError(f"The Docker engine does not answer ({exc}). Start it with scripts/dev/ensure-docker "
-                          "(installs Debian's docker.io and starts dockerd when none runs), or set DOCKER_HOST."
-                          ) from None
+        raise EngineError(
+            f"The Docker engine does not answer ({exc}). Start it with scripts/dev/ensure-docker "
+            "(installs Debian's docker.io and starts dockerd when none runs), or set DOCKER_HOST."
+        ) from None
     return sdk
 
 

@@ -15,5 +15,20 @@ from pyfamily.build.runner import (
 )
 from pyfamily.build.status import Result, Status, check, summary
 
-__all__ = ["CACHE_ENV", "CA_BUNDLE_ENV", "HOST_CA_BUNDLE", "Report", "Result", "Settings", "Status", "check",
-           "default_cache_dir", "default_jobs", "git_revision", "held_locks", "resolve_ca_bundle", "run", "summary"]
+__all__ = [
+    "CACHE_ENV",
+    "CA_BUNDLE_ENV",
+    "HOST_CA_BUNDLE",
+    "Report",
+    "Result",
+    "Settings",
+    "Status",
+    "check",
+    "default_cache_dir",
+    "default_jobs",
+    "git_revision",
+    "held_locks",
+    "resolve_ca_bundle",
+    "run",
+    "summary",
+]

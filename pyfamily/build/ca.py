@@ -24,7 +24,9 @@ def resolve_ca_bundle(config: Config, explicit: str | None = None) -> Path | Non
         return HOST_CA_BUNDLE if HOST_CA_BUNDLE.is_file() else None
     path = Path(chosen).expanduser()
     if not path.is_file():
-        raise UserError(f"The CA bundle {path} (from --ca-bundle, ${CA_BUNDLE_ENV} or build.ca_bundle) "
-                        "does not exist; give the path of a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt, "
-                        "or none.")
+        raise UserError(
+            f"The CA bundle {path} (from --ca-bundle, ${CA_BUNDLE_ENV} or build.ca_bundle) "
+            "does not exist; give the path of a PEM bundle, such as /etc/ssl/certs/ca-certificates.crt, "
+            "or none."
+        )
     return path

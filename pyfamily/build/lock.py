@@ -46,8 +46,10 @@ def _one(path: Path, purpose: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UserError(f"Another pyfamily run holds {path}: {_holder(path)}. Wait for it to end (or stop it); "
-                            "two runs would overwrite each other's build contexts and tags.") from None
+            raise UserError(
+                f"Another pyfamily run holds {path}: {_holder(path)}. Wait for it to end (or stop it); "
+                "two runs would overwrite each other's build contexts and tags."
+            ) from None
         with contextlib.suppress(OSError):  # read-only lock file: the lock holds, only the note is missing
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(_me(purpose)).encode(), 0)
@@ -57,8 +59,13 @@ def _one(path: Path, purpose: str) -> Iterator[None]:
 
 
 def _me(purpose: str) -> dict[str, str | int]:
-    return {"pid": os.getpid(), "user": getpass.getuser(), "purpose": purpose, "command": " ".join(sys.argv),
-            "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+    return {
+        "pid": os.getpid(),
+        "user": getpass.getuser(),
+        "purpose": purpose,
+        "command": " ".join(sys.argv),
+        "since": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
 
 
 def _holder(path: Path) -> str:
@@ -68,5 +75,7 @@ def _holder(path: Path) -> str:
         note = {}
     if not note:
         return "a run that did not say who it is"
-    return (f"pid {note.get('pid')} of {note.get('user')} ({note.get('purpose')}: `{note.get('command')}`), "
-            f"since {note.get('since')}")
+    return (
+        f"pid {note.get('pid')} of {note.get('user')} ({note.get('purpose')}: `{note.get('command')}`), "
+        f"since {note.get('since')}"
+    )

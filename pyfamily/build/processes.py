@@ -31,8 +31,14 @@ class Processes:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    def run(self, command: Sequence[str], log: Path, *, env: dict[str, str] | None = None,
-            on_line: Callable[[str], None] | None = None) -> int:
+    def run(
+        self,
+        command: Sequence[str],
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+        on_line: Callable[[str], None] | None = None,
+    ) -> int:
         """Run `command` with its output appended to `log` (and each line passed to `on_line`); its exit code."""
         with log.open("a") as out:
             out.write("$ " + " ".join(command) + "\n")
@@ -40,8 +46,15 @@ class Processes:
             with self._lock:
                 if self.stopping:
                     raise Stopped
-                process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                           stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                process = subprocess.Popen(
+                    command,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    start_new_session=True,
+                )
                 self._running.add(process)
             try:
                 assert process.stdout is not None

@@ -213,8 +213,17 @@ class _Scheduler:
         family, target, settings = self.family, result.target, self.settings
         recipe = recipe_of(target)
         context = render(family, target, settings.work_dir / "contexts" / target.name)
-        step = _Step(family, target, context.directory, settings.cache_dir, settings.logs, settings.offline,
-                     settings.refresh, self.processes, self.say)
+        step = _Step(
+            family,
+            target,
+            context.directory,
+            settings.cache_dir,
+            settings.logs,
+            settings.offline,
+            settings.refresh,
+            self.processes,
+            self.say,
+        )
         extra = recipe.prepare(step) if recipe.prepare else []
         if self.processes.stopping:
             raise Stopped
@@ -228,12 +237,17 @@ class _Scheduler:
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
             return
         self.say(f"[{target.name}] building {target.ref}")
-        tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}"
-                                            for tag in local_tags(family.config.tags, target, built.date()))])
+        tags = dict.fromkeys(
+            [
+                target.ref,
+                *(f"{target.repository}:{tag}" for tag in local_tags(family.config.tags, target, built.date())),
+            ]
+        )
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
-        request = BuildRequest(target, context, tuple(tags), {**labels, INPUTS_LABEL: digest}, secrets,
-                               settings.refresh, result.log)
+        request = BuildRequest(
+            target, context, tuple(tags), {**labels, INPUTS_LABEL: digest}, secrets, settings.refresh, result.log
+        )
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

@@ -51,20 +51,33 @@ def _megabytes(size: int) -> str:
 
 
 def summary(results: list[Result]) -> str:
-    rows = [(r.target.name, r.status.value, duration(r.seconds) if r.seconds else "", _megabytes(r.size),
-             r.image_id.removeprefix("sha256:")[:12], "" if r.status.good else r.detail)
-            for r in results]
+    rows = [
+        (
+            r.target.name,
+            r.status.value,
+            duration(r.seconds) if r.seconds else "",
+            _megabytes(r.size),
+            r.image_id.removeprefix("sha256:")[:12],
+            "" if r.status.good else r.detail,
+        )
+        for r in results
+    ]
     return tabulate(rows, headers=["target", "status", "duration", "size", "image id", "detail"])
 
 
 def check(results: list[Result], signal_number: int | None = None) -> None:
     """Raise when anything did not build, naming what and where its log is."""
     if any(r.status is Status.INTERRUPTED for r in results):
-        raise Interrupted("Interrupted: the builds under way were stopped and nothing after them was started; "
-                          "what finished before keeps its tags.", signal_number)
+        raise Interrupted(
+            "Interrupted: the builds under way were stopped and nothing after them was started; "
+            "what finished before keeps its tags.",
+            signal_number,
+        )
     bad = [r for r in results if not r.status.good]
     if bad:
-        where = "; ".join(f"{r.target.name}: {r.status.value}"
-                          + (f" (log {r.log})" if r.status is Status.FAILED and r.log and r.log.exists() else "")
-                          for r in bad)
+        where = "; ".join(
+            f"{r.target.name}: {r.status.value}"
+            + (f" (log {r.log})" if r.status is Status.FAILED and r.log and r.log.exists() else "")
+            for r in bad
+        )
         raise BuildError(f"{len(bad)} of {len(results)} targets did not build: {where}.")

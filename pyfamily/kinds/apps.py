@@ -17,10 +17,23 @@ def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
         variant = None if app.variant == PLAIN else app.variant
         runtime = index.find("runtime-variant" if variant else "runtime", python=app.python, variant=variant)
         builder = index.find("builder-variant" if variant else "builder", python=app.python, variant=variant)
-        fields = {"name": name, "minor": app.python, "version": config.python.versions[app.python].version,
-                  "variant": f"-{variant}" if variant else ""}
-        drafts.append(Draft(name, uses={FROM: runtime, "builder": builder}, python=app.python, variant=variant,
-                            app=name, tag_templates=config.tags.app, tag_fields=fields))
+        fields = {
+            "name": name,
+            "minor": app.python,
+            "version": config.python.versions[app.python].version,
+            "variant": f"-{variant}" if variant else "",
+        }
+        drafts.append(
+            Draft(
+                name,
+                uses={FROM: runtime, "builder": builder},
+                python=app.python,
+                variant=variant,
+                app=name,
+                tag_templates=config.tags.app,
+                tag_fields=fields,
+            )
+        )
     return drafts
 
 
@@ -43,8 +56,9 @@ def _smoke(config: Config, target: Target) -> list[str] | None:
 APP = Recipe(
     kind="app",
     expand=_expand,
-    describe=lambda config, target: (f"{target.app}, ready to run: a venv built in the build stage, "
-                                     f"on Python {target.python}"),
+    describe=lambda config, target: (
+        f"{target.app}, ready to run: a venv built in the build stage, on Python {target.python}"
+    ),
     listing=Listing.LAST,
     selected_by_version=True,
     variables=_variables,

@@ -71,8 +71,9 @@ def _prepare(step: Preparation) -> list[str]:
         return []  # FROM an image: the engine pulls it
     mirror = debian_mirror(config)
     folder = RECIPES / "base"
-    digest = digest_of_files([(folder / name, name) for name in BOOTSTRAP_FILES], bootstrap.model_dump_json(),
-                             f"mirror={mirror or ''}")
+    digest = digest_of_files(
+        [(folder / name, name) for name in BOOTSTRAP_FILES], bootstrap.model_dump_json(), f"mirror={mirror or ''}"
+    )
     ref = rootfs_ref(config)
     existing = engine.image_or_none(ref)
     if not step.refresh and existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
@@ -83,17 +84,21 @@ def _prepare(step: Preparation) -> list[str]:
     log = step.log_dir / "rootfs.log"
     with tempfile.TemporaryDirectory(prefix="pyfamily-rootfs-") as scratch:
         tarball = Path(scratch) / "rootfs.tar"
-        code = step.run([str(folder / "bootstrap.sh"), bootstrap.suite, str(tarball), mirror or "",
-                         *bootstrap.packages], log)
+        code = step.run(
+            [str(folder / "bootstrap.sh"), bootstrap.suite, str(tarball), mirror or "", *bootstrap.packages], log
+        )
         if step.should_stop():
             return []
         if code != 0:
-            raise UserError(f"mmdebstrap could not bootstrap Debian {bootstrap.suite} (exit {code}); see {log}. "
-                            "Is mmdebstrap installed (scripts/dev/ensure-tools) and the archive reachable (set "
-                            f"base.debian.mirror or ${MIRROR_ENV})?")
+            raise UserError(
+                f"mmdebstrap could not bootstrap Debian {bootstrap.suite} (exit {code}); see {log}. "
+                "Is mmdebstrap installed (scripts/dev/ensure-tools) and the archive reachable (set "
+                f"base.debian.mirror or ${MIRROR_ENV})?"
+            )
         repository, tag = ref.rsplit(":", 1)
-        engine.client().api.import_image(src=str(tarball), repository=repository, tag=tag,
-                                         changes=[f"LABEL {INPUTS_LABEL}={digest}", 'CMD ["bash"]'])
+        engine.client().api.import_image(
+            src=str(tarball), repository=repository, tag=tag, changes=[f"LABEL {INPUTS_LABEL}={digest}", 'CMD ["bash"]']
+        )
     return [f"rootfs={digest}"]
 
 

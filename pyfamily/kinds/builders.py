@@ -23,13 +23,18 @@ def _default_minor(family: Family, target: Target) -> str:
 
 def _builder_variables(family: Family, target: Target) -> dict[str, Any]:
     refs = family.refs(target)
-    return {"cpythons": [(minor, refs[cpython_role(minor)]) for minor in target.pythons],
-            "default_minor": _default_minor(family, target)}
+    return {
+        "cpythons": [(minor, refs[cpython_role(minor)]) for minor in target.pythons],
+        "default_minor": _default_minor(family, target),
+    }
 
 
 def _builder_env(family: Family, target: Target) -> dict[str, str]:
-    return {**python_env(family, target), "DEFAULT_PYTHON": _default_minor(family, target),
-            "TOOLS": " ".join(Requirement(tool).name for tool in family.config.all.tools)}
+    return {
+        **python_env(family, target),
+        "DEFAULT_PYTHON": _default_minor(family, target),
+        "TOOLS": " ".join(Requirement(tool).name for tool in family.config.all.tools),
+    }
 
 
 def _variant_variables(family: Family, target: Target) -> dict[str, Any]:
@@ -38,45 +43,95 @@ def _variant_variables(family: Family, target: Target) -> dict[str, Any]:
 
 
 def _builder_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(f"builder-{minor}", python=minor, pythons=(minor,),
-                  uses={FROM: index.find("base"), cpython_role(minor): index.find("cpython", python=minor)})
-            for minor in config.minors]
+    return [
+        Draft(
+            f"builder-{minor}",
+            python=minor,
+            pythons=(minor,),
+            uses={FROM: index.find("base"), cpython_role(minor): index.find("cpython", python=minor)},
+        )
+        for minor in config.minors
+    ]
 
 
 def _builder_variant_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(f"builder-{minor}-{variant}", python=minor, pythons=(minor,), variant=variant,
-                  uses={FROM: index.find("builder", python=minor)})
-            for minor in config.minors for variant in config.variants]
+    return [
+        Draft(
+            f"builder-{minor}-{variant}",
+            python=minor,
+            pythons=(minor,),
+            variant=variant,
+            uses={FROM: index.find("builder", python=minor)},
+        )
+        for minor in config.minors
+        for variant in config.variants
+    ]
 
 
 def _all_expand(config: Config, profile: str, index: Index) -> list[Draft]:
     uses = {FROM: index.find("base"), **{cpython_role(m): index.find("cpython", python=m) for m in config.minors}}
-    return [Draft("all", uses=uses, pythons=tuple(config.minors), tag_templates=config.tags.all,
-                  tag_fields={"variant": ""})]
+    return [
+        Draft("all", uses=uses, pythons=tuple(config.minors), tag_templates=config.tags.all, tag_fields={"variant": ""})
+    ]
 
 
 def _all_variant_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(f"all-{variant}", uses={FROM: index.find("all")}, pythons=tuple(config.minors), variant=variant,
-                  tag_templates=config.tags.all, tag_fields={"variant": f"-{variant}"})
-            for variant in config.variants]
+    return [
+        Draft(
+            f"all-{variant}",
+            uses={FROM: index.find("all")},
+            pythons=tuple(config.minors),
+            variant=variant,
+            tag_templates=config.tags.all,
+            tag_fields={"variant": f"-{variant}"},
+        )
+        for variant in config.variants
+    ]
 
 
 def _all_description(config: Config, target: Target) -> str:
-    return ("build stage: every Python with pip, setuptools, wheel; headers, compiler, -dev libraries, "
-            f"{', '.join(config.all.tools) or 'no tools'}; python3 is {config.python.default}")
+    return (
+        "build stage: every Python with pip, setuptools, wheel; headers, compiler, -dev libraries, "
+        f"{', '.join(config.all.tools) or 'no tools'}; python3 is {config.python.default}"
+    )
 
 
 def _variant_description(config: Config, target: Target) -> str:
     return f"{target.parent} plus the -dev libraries {target.variant} builds against"
 
 
-BUILDER = Recipe(kind="builder", expand=_builder_expand, folder=RECIPES / "builder",
-                 describe=lambda config, target: f"internal: `all` with Python {target.python} only",
-                 variables=_builder_variables, check_env=_builder_env)
-BUILDER_VARIANT = Recipe(kind="builder-variant", expand=_builder_variant_expand, describe=_variant_description,
-                         variables=_variant_variables, check_env=_builder_env, check_folders=("base", "builder"))
-ALL = Recipe(kind="all", expand=_all_expand, describe=_all_description, folder=RECIPES / "builder",
-             listing=Listing.FAMILY, variables=_builder_variables, check_env=_builder_env)
-ALL_VARIANT = Recipe(kind="all-variant", expand=_all_variant_expand, describe=_variant_description,
-                     folder=RECIPES / "builder-variant", listing=Listing.FAMILY, variables=_variant_variables,
-                     check_env=_builder_env, check_folders=("base", "builder"))
+BUILDER = Recipe(
+    kind="builder",
+    expand=_builder_expand,
+    folder=RECIPES / "builder",
+    describe=lambda config, target: f"internal: `all` with Python {target.python} only",
+    variables=_builder_variables,
+    check_env=_builder_env,
+)
+BUILDER_VARIANT = Recipe(
+    kind="builder-variant",
+    expand=_builder_variant_expand,
+    describe=_variant_description,
+    variables=_variant_variables,
+    check_env=_builder_env,
+    check_folders=("base", "builder"),
+)
+ALL = Recipe(
+    kind="all",
+    expand=_all_expand,
+    describe=_all_description,
+    folder=RECIPES / "builder",
+    listing=Listing.FAMILY,
+    variables=_builder_variables,
+    check_env=_builder_env,
+)
+ALL_VARIANT = Recipe(
+    kind="all-variant",
+    expand=_all_variant_expand,
+    describe=_variant_description,
+    folder=RECIPES / "builder-variant",
+    listing=Listing.FAMILY,
+    variables=_variant_variables,
+    check_env=_builder_env,
+    check_folders=("base", "builder"),
+)

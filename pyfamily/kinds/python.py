@@ -21,9 +21,16 @@ MIRRORS_ENV = "PYFAMILY_SOURCE_MIRRORS"
 
 
 def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(f"cpython-{minor}", uses={FROM: index.find("base")}, python=minor, profile=profile,
-                  internal_tag=f"cpython-{config.python.versions[minor].version}-{profile}")
-            for minor in config.minors]
+    return [
+        Draft(
+            f"cpython-{minor}",
+            uses={FROM: index.find("base")},
+            python=minor,
+            profile=profile,
+            internal_tag=f"cpython-{config.python.versions[minor].version}-{profile}",
+        )
+        for minor in config.minors
+    ]
 
 
 def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
@@ -43,8 +50,14 @@ def _fetch_source(step: Preparation) -> list[str]:
     config, target = step.family.config, step.target
     assert target.python is not None
     python = config.python.versions[target.python]
-    tarball = sources.fetch(python, step.cache_dir / "sources", source_urls(config, python), offline=step.offline,
-                            progress=sources.console_progress(), should_stop=step.should_stop)
+    tarball = sources.fetch(
+        python,
+        step.cache_dir / "sources",
+        source_urls(config, python),
+        offline=step.offline,
+        progress=sources.console_progress(),
+        should_stop=step.should_stop,
+    )
     _link(tarball, step.context / tarball.name)
     return []  # the tarball is in the context, so its bytes are part of the context digest
 
@@ -70,10 +83,16 @@ CPYTHON = Recipe(
 
 
 def _runtime_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(minor, uses={FROM: index.find("base"), "cpython": index.find("cpython", python=minor)},
-                  python=minor, tag_templates=config.tags.python,
-                  tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": ""})
-            for minor in config.minors]
+    return [
+        Draft(
+            minor,
+            uses={FROM: index.find("base"), "cpython": index.find("cpython", python=minor)},
+            python=minor,
+            tag_templates=config.tags.python,
+            tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": ""},
+        )
+        for minor in config.minors
+    ]
 
 
 def runtime_env(family: Family, target: Target) -> dict[str, str]:
@@ -83,8 +102,9 @@ def runtime_env(family: Family, target: Target) -> dict[str, str]:
 RUNTIME = Recipe(
     kind="runtime",
     expand=_runtime_expand,
-    describe=lambda config, target: ("thin runtime: CPython from its pinned tarball and only the libraries it "
-                                     "loads; no compiler, headers or pip"),
+    describe=lambda config, target: (
+        "thin runtime: CPython from its pinned tarball and only the libraries it loads; no compiler, headers or pip"
+    ),
     selected_by_version=True,
     check_env=runtime_env,
 )
@@ -94,12 +114,21 @@ RUNTIME = Recipe(
 
 
 def _variant_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    return [Draft(f"{minor}-{variant}", python=minor, variant=variant, tag_templates=config.tags.python,
-                  uses={FROM: index.find("runtime", python=minor),
-                        "probe": index.find("builder-variant", python=minor, variant=variant)},
-                  tag_fields={"minor": minor, "version": config.python.versions[minor].version,
-                              "variant": f"-{variant}"})
-            for minor in config.minors for variant in config.variants]
+    return [
+        Draft(
+            f"{minor}-{variant}",
+            python=minor,
+            variant=variant,
+            tag_templates=config.tags.python,
+            uses={
+                FROM: index.find("runtime", python=minor),
+                "probe": index.find("builder-variant", python=minor, variant=variant),
+            },
+            tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": f"-{variant}"},
+        )
+        for minor in config.minors
+        for variant in config.variants
+    ]
 
 
 def _variant_variables(family: Family, target: Target) -> dict[str, Any]:

@@ -4,5 +4,15 @@ from pyfamily.plan.expand import expand, resolve_profile
 from pyfamily.plan.select import Plan, Selection, levels, select
 from pyfamily.plan.tags import dated_tag, local_tags, moving_tags, today
 
-__all__ = ["Plan", "Selection", "dated_tag", "expand", "levels", "local_tags", "moving_tags", "resolve_profile",
-           "select", "today"]
+__all__ = [
+    "Plan",
+    "Selection",
+    "dated_tag",
+    "expand",
+    "levels",
+    "local_tags",
+    "moving_tags",
+    "resolve_profile",
+    "select",
+    "today",
+]

@@ -17,8 +17,10 @@ def resolve_profile(config: Config, profile: str | None) -> str:
     """--profile, else build.profile; the one place a build profile is chosen."""
     chosen = profile or config.build.profile
     if chosen not in config.build.profiles:
-        raise UserError(f"--profile {chosen!r} is not defined under build.profiles; "
-                        f"choose one of {', '.join(config.build.profiles)}.")
+        raise UserError(
+            f"--profile {chosen!r} is not defined under build.profiles; "
+            f"choose one of {', '.join(config.build.profiles)}."
+        )
     return chosen
 
 
@@ -65,9 +67,18 @@ def _target(config: Config, item: _Declared) -> Target:
     draft = item.draft
     tags = moving_tags(draft.tag_templates, draft.tag_fields)
     ref_tag = tags[0] if tags else (draft.internal_tag or draft.name)
-    return Target(name=draft.name, kind=item.recipe.kind, ref=f"{config.repository}:{ref_tag}", uses=draft.uses,
-                  python=draft.python, pythons=draft.pythons, variant=draft.variant, app=draft.app, tags=tags,
-                  profile=draft.profile)
+    return Target(
+        name=draft.name,
+        kind=item.recipe.kind,
+        ref=f"{config.repository}:{ref_tag}",
+        uses=draft.uses,
+        python=draft.python,
+        pythons=draft.pythons,
+        variant=draft.variant,
+        app=draft.app,
+        tags=tags,
+        profile=draft.profile,
+    )
 
 
 def _checked(config: Config, targets: list[Target]) -> dict[str, Target]:
@@ -77,13 +88,16 @@ def _checked(config: Config, targets: list[Target]) -> dict[str, Target]:
     sample_day = dt.date(2000, 1, 1)
     for target in targets:
         if target.name in by_name:
-            raise ConfigError(f"apps.{target.name}: an app may not be named like the family target "
-                              f"{target.name!r}; rename the app.")
+            raise ConfigError(
+                f"apps.{target.name}: an app may not be named like the family target {target.name!r}; rename the app."
+            )
         by_name[target.name] = target
         dated = dated_tag(config.tags, target, sample_day)
         for tag in dict.fromkeys((target.ref.rsplit(":", 1)[1], *target.tags, *([dated] if dated else []))):
             previous = owner_of_tag.setdefault(tag, target.name)
             if previous != target.name:
-                raise ConfigError(f"tags: {previous} and {target.name} would both be tagged {tag!r}; change the "
-                                  "tag templates under `tags` or rename the app so every tag names one image.")
+                raise ConfigError(
+                    f"tags: {previous} and {target.name} would both be tagged {tag!r}; change the "
+                    "tag templates under `tags` or rename the app so every tag names one image."
+                )
     return by_name

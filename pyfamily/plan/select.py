@@ -62,7 +62,8 @@ def _seeds(family: Family, selection: Selection) -> dict[str, str]:
         seeds = {t.name: "full build" for t in family if t.public}
     wanted = set(selection.variants)
     return {
-        name: why for name, why in seeds.items()
+        name: why
+        for name, why in seeds.items()
         if (not wanted or (family[name].variant or PLAIN) in wanted)
         and (selection.apps or family[name].app is None or name in selection.names)
     }

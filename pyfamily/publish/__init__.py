@@ -73,40 +73,62 @@ def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str])
     images = {t.name: engine.image_or_none(t.ref) for t in public}
     missing = [t.ref for t in public if images[t.name] is None]
     if missing:
-        raise UserError(f"Nothing was pushed: not built yet: {', '.join(missing)}. Run `invoke build` with the "
-                        "same selection first.")
+        raise UserError(
+            f"Nothing was pushed: not built yet: {', '.join(missing)}. Run `invoke build` with the "
+            "same selection first."
+        )
     found = [(t, image) for t in public if (image := images[t.name]) is not None]
     unlabeled = [t.ref for t, image in found if CREATED_LABEL not in (image.labels or {})]
     if unlabeled:
-        raise UserError(f"Nothing was pushed: {', '.join(unlabeled)} were not built by pyfamily (no "
-                        f"{CREATED_LABEL} label); rebuild them with `invoke build`.")
+        raise UserError(
+            f"Nothing was pushed: {', '.join(unlabeled)} were not built by pyfamily (no "
+            f"{CREATED_LABEL} label); rebuild them with `invoke build`."
+        )
     unverified = [t.ref for t, image in found if not records.passed(cache_dir, str(image.id))]
     if unverified:
-        raise UserError(f"Nothing was pushed: {', '.join(unverified)} did not pass `invoke verify` as built now "
-                        "(verdicts are kept by image ID); run `invoke verify` with the same selection first.")
+        raise UserError(
+            f"Nothing was pushed: {', '.join(unverified)} did not pass `invoke verify` as built now "
+            "(verdicts are kept by image ID); run `invoke verify` with the same selection first."
+        )
     allowed = set(profiles)
-    wrong = [f"{t.ref} ({profile})" for t, image in found  # no label: no CPython inside (base)
-             if (profile := image.labels.get(PROFILE_LABEL)) and profile not in allowed]
+    wrong = [
+        f"{t.ref} ({profile})"
+        for t, image in found  # no label: no CPython inside (base)
+        if (profile := image.labels.get(PROFILE_LABEL)) and profile not in allowed
+    ]
     if wrong:
-        raise UserError(f"Nothing was pushed: {', '.join(wrong)} were built with a profile that is not for "
-                        f"publishing (allowed: {', '.join(sorted(allowed))}); rebuild with --profile release, or "
-                        "pass --allow-profile fast to publish them anyway.")
+        raise UserError(
+            f"Nothing was pushed: {', '.join(wrong)} were built with a profile that is not for "
+            f"publishing (allowed: {', '.join(sorted(allowed))}); rebuild with --profile release, or "
+            "pass --allow-profile fast to publish them anyway."
+        )
     return [_Image(t, image, (*t.tags, dated_tag_of(config, t, image.labels))) for t, image in found]
 
 
-def publish(config: Config, plan: Plan, destinations: Sequence[RegistrySpec], cache_dir: Path, *,
-            allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES, say: Say = print) -> list[Row]:
+def publish(
+    config: Config,
+    plan: Plan,
+    destinations: Sequence[RegistrySpec],
+    cache_dir: Path,
+    *,
+    allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES,
+    say: Say = print,
+) -> list[Row]:
     if not destinations:
-        raise UserError("Nothing was pushed: no registry given; list them under `registries` in the family file "
-                        "or pass --registry.")
+        raise UserError(
+            "Nothing was pushed: no registry given; list them under `registries` in the family file or pass --registry."
+        )
     ready = _ready(config, plan, cache_dir, allow_profiles)
     repository = config.repository
     clients = [RegistryClient(d.host, insecure=d.insecure, cache_dir=cache_dir / "blobs") for d in destinations]
     try:
         for client in clients:
             client.check_access(repository)
-        pushed = {(client.host, item.target.name): _push(client, repository, item, say)
-                  for client in clients for item in ready}
+        pushed = {
+            (client.host, item.target.name): _push(client, repository, item, say)
+            for client in clients
+            for item in ready
+        }
         moves, rows = _decide(clients, repository, ready, pushed)
         _move(moves, repository, say)
     finally:
@@ -131,8 +153,9 @@ class _Move:
     digest: str
 
 
-def _decide(clients: list[RegistryClient], repository: str, ready: list[_Image],
-            pushed: dict[tuple[str, str], PushedImage]) -> tuple[list[_Move], list[Row]]:
+def _decide(
+    clients: list[RegistryClient], repository: str, ready: list[_Image], pushed: dict[tuple[str, str], PushedImage]
+) -> tuple[list[_Move], list[Row]]:
     moves, rows, refused = [], [], []
     for client in clients:
         for item in ready:
@@ -141,7 +164,8 @@ def _decide(clients: list[RegistryClient], repository: str, ready: list[_Image],
             for tag in item.tags:
                 current = client.tag_digest(repository, tag)
                 same = current == image.digest or (
-                    current is not None and client.tag_config_digest(repository, tag) == str(item.image.id))
+                    current is not None and client.tag_config_digest(repository, tag) == str(item.image.id)
+                )
                 if same:
                     rows.append(Row(client.host, tag, "unchanged", current or "", 0))
                 elif current is not None and tag == item.tags[-1]:
@@ -152,8 +176,10 @@ def _decide(clients: list[RegistryClient], repository: str, ready: list[_Image],
                     rows.append(Row(client.host, tag, "pushed", image.digest, sent))
                 sent = 0
     if refused:
-        raise UserError(f"No tag was moved: the dated tags {', '.join(refused)} already exist with another image, "
-                        "and a dated tag is never overwritten. Rebuild on another day, or change tags.dated.")
+        raise UserError(
+            f"No tag was moved: the dated tags {', '.join(refused)} already exist with another image, "
+            "and a dated tag is never overwritten. Rebuild on another day, or change tags.dated."
+        )
     return moves, rows
 
 
@@ -163,14 +189,18 @@ def _move(moves: list[_Move], repository: str, say: Say) -> None:
         try:
             move.client.put_tag(repository, move.tag, move.digest)
         except UserError as exc:
-            left = [f"{m.client.host}:{m.tag}" for m in moves[len(done):]]
-            raise UserError(f"Moving tags stopped: {exc} Moved before the failure: {', '.join(done) or 'none'}; "
-                            f"not moved: {', '.join(left)}. Run `invoke publish` again once the registry "
-                            "answers: what moved is then reported unchanged.") from None
+            left = [f"{m.client.host}:{m.tag}" for m in moves[len(done) :]]
+            raise UserError(
+                f"Moving tags stopped: {exc} Moved before the failure: {', '.join(done) or 'none'}; "
+                f"not moved: {', '.join(left)}. Run `invoke publish` again once the registry "
+                "answers: what moved is then reported unchanged."
+            ) from None
         done.append(f"{move.client.host}:{move.tag}")
         say(f"{move.client.host}/{repository}:{move.tag} -> {move.digest[:19]}")
 
 
 def table(rows: list[Row]) -> str:
-    return tabulate([(r.registry, r.tag, r.action, r.digest.removeprefix("sha256:")[:12], r.bytes_sent)
-                     for r in rows], headers=["registry", "tag", "action", "digest", "bytes sent"])
+    return tabulate(
+        [(r.registry, r.tag, r.action, r.digest.removeprefix("sha256:")[:12], r.bytes_sent) for r in rows],
+        headers=["registry", "tag", "action", "digest", "bytes sent"],
+    )

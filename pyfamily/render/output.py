@@ -41,10 +41,14 @@ def _refuse_unsafe(out: Path) -> None:
     resolved = out.resolve()
     for protected in (ROOT, RECIPES):
         if resolved == protected or protected.is_relative_to(resolved) or resolved.is_relative_to(RECIPES):
-            raise UserError(f"--out {out}: render writes only into a folder of its own, not into the checkout's "
-                            f"root or its recipes ({RECIPES}); choose e.g. build/rendered.")
+            raise UserError(
+                f"--out {out}: render writes only into a folder of its own, not into the checkout's "
+                f"root or its recipes ({RECIPES}); choose e.g. build/rendered."
+            )
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise UserError(f"--out {out} exists and is not a folder; choose a new folder or one render made.")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise UserError(f"--out {out} holds files that render did not write (it has no {MARKER}); nothing was "
-                        "changed. Choose a new or empty folder, or one render made before.")
+        raise UserError(
+            f"--out {out} holds files that render did not write (it has no {MARKER}); nothing was "
+            "changed. Choose a new or empty folder, or one render made before."
+        )

@@ -43,12 +43,25 @@ def check_name(script: Path) -> str:
     return script.stem
 
 
-def run(ref: str, command: list[str], *, entrypoint: list[str] | None = None, env: dict[str, str] | None = None,
-        read_only: bool = False) -> Run:
+def run(
+    ref: str,
+    command: list[str],
+    *,
+    entrypoint: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    read_only: bool = False,
+) -> Run:
     """Run `command` in a fresh offline container of `ref`; its exit, output and the bytecode it wrote."""
-    container = engine.client().containers.run(ref, command, entrypoint=entrypoint or [], environment=env or {},
-                                               detach=True, network_mode="none", read_only=read_only,
-                                               tmpfs={"/tmp": ""} if read_only else {})
+    container = engine.client().containers.run(
+        ref,
+        command,
+        entrypoint=entrypoint or [],
+        environment=env or {},
+        detach=True,
+        network_mode="none",
+        read_only=read_only,
+        tmpfs={"/tmp": ""} if read_only else {},
+    )
     try:
         status = container.wait(timeout=TIMEOUT_SECONDS)
         output = container.logs().decode(errors="replace")
@@ -83,8 +96,9 @@ def _smoke_check(target: Target, command: list[str], read_only: bool) -> Check:
     except docker.errors.DockerException as exc:
         return Check(target.name, name, False, str(exc))
     passed = outcome.exit_code == 0 and not outcome.pyc_written
-    detail = "" if passed else f"exit {outcome.exit_code}, .pyc written: {outcome.pyc_written[:3]}, " \
-                               f"{outcome.output[-300:]}"
+    detail = (
+        "" if passed else f"exit {outcome.exit_code}, .pyc written: {outcome.pyc_written[:3]}, {outcome.output[-300:]}"
+    )
     return Check(target.name, name, passed, detail)
 
 
@@ -93,8 +107,9 @@ def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
     images = {t.name: engine.image_or_none(t.ref) for t in plan.targets}
     missing = [t.ref for t in plan.targets if images[t.name] is None]
     if missing:
-        raise UserError(f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and "
-                        "--profile first.")
+        raise UserError(
+            f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and --profile first."
+        )
     checks = []
     for target in plan.targets:
         found = verify_target(plan.family, target)

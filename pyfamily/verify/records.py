@@ -20,8 +20,13 @@ def _path(cache_dir: Path, image_id: str) -> Path:
 
 def save(cache_dir: Path, image_id: str, target: str, checks: Iterable[tuple[str, bool]]) -> None:
     results = [{"check": name, "passed": passed} for name, passed in checks]
-    record = {"image_id": image_id, "target": target, "passed": all(r["passed"] for r in results),
-              "checks": results, "verified": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    record = {
+        "image_id": image_id,
+        "target": target,
+        "passed": all(r["passed"] for r in results),
+        "checks": results,
+        "verified": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     path = _path(cache_dir, image_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")

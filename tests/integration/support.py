@@ -42,9 +42,27 @@ class Family:
 def sentinel_bundle(directory: Path) -> tuple[Path, str]:
     """The host's CA bundle plus a fresh self-signed certificate whose text must never reach an image."""
     key, cert = directory / "sentinel.key", directory / "sentinel.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                    "/CN=pyfamily CA sentinel", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=pyfamily CA sentinel",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     pem = cert.read_text()
     body = [line for line in pem.splitlines() if line and not line.startswith("-----")]
     marker = body[len(body) // 2]  # a 64-character base64 line found in no other certificate
@@ -75,8 +93,9 @@ def client() -> docker.DockerClient:
 
 def run(image: str, script: str, *, network: str = "bridge", read_only: bool = False) -> tuple[int, str]:
     """Run `sh -c script` in a fresh container; return (exit code, combined output)."""
-    container = client().containers.run(image, ["-c", script], entrypoint="sh", detach=True, network_mode=network,
-                                        read_only=read_only)
+    container = client().containers.run(
+        image, ["-c", script], entrypoint="sh", detach=True, network_mode=network, read_only=read_only
+    )
     try:
         status = container.wait(timeout=900)
         return status["StatusCode"], container.logs().decode(errors="replace")

@@ -27,13 +27,14 @@ CA = "/etc/ssl/certs/ca-certificates.crt"
 def venv_image(family, builder: str, minor: str, requirement: str, no_binary: str, check: str) -> str:
     """Build a venv in `builder` with pythonX.Y, `requirement` compiled from source; commit it as an image."""
     client = support.client()
-    script = (f"set -e; python{minor} -m venv {APP}; PIP_CERT={CA} {APP}/bin/pip install --no-cache-dir "
-              f"--no-binary {no_binary} {shlex.quote(requirement)}; {APP}/bin/python -c {shlex.quote(check)}; "
-              f"find-libdeps --strict {APP} > {APP}/pkgdeps.txt; cat {APP}/pkgdeps.txt")
+    script = (
+        f"set -e; python{minor} -m venv {APP}; PIP_CERT={CA} {APP}/bin/pip install --no-cache-dir "
+        f"--no-binary {no_binary} {shlex.quote(requirement)}; {APP}/bin/python -c {shlex.quote(check)}; "
+        f"find-libdeps --strict {APP} > {APP}/pkgdeps.txt; cat {APP}/pkgdeps.txt"
+    )
     # A bind mount for this container only: the CA never becomes part of the committed image layer.
     ca = docker.types.Mount(target=CA, source=str(support.HOST_CA_BUNDLE), type="bind", read_only=True)
-    container = client.containers.run(family.ref(builder), ["-c", script], entrypoint="sh", detach=True,
-                                      mounts=[ca])
+    container = client.containers.run(family.ref(builder), ["-c", script], entrypoint="sh", detach=True, mounts=[ca])
     try:
         status = container.wait(timeout=1200)
         assert status["StatusCode"] == 0, container.logs().decode()[-3000:]
@@ -80,9 +81,11 @@ USE_YAML = f"{APP}/bin/python -c 'import yaml._yaml, yaml; print(yaml.load(\"a: 
 def test_venv_from_all_runs_in_matching_runtime_after_apt_install(family, yaml_venvs, minor):
     code, before = with_venv(yaml_venvs[minor], family.ref(minor), USE_YAML, network="none")
     assert code != 0 and "libyaml" in before, before  # the system library is really needed
-    code, output = with_venv(yaml_venvs[minor], family.ref(minor),
-                             f"set -e; cat {APP}/pkgdeps.txt; apt-install - < {APP}/pkgdeps.txt >/dev/null; "
-                             f"{USE_YAML}")
+    code, output = with_venv(
+        yaml_venvs[minor],
+        family.ref(minor),
+        f"set -e; cat {APP}/pkgdeps.txt; apt-install - < {APP}/pkgdeps.txt >/dev/null; {USE_YAML}",
+    )
     assert code == 0, output
     assert "libyaml-0-2" in output and "-dev" not in output
     assert "{'a': [1, 2]}" in output
@@ -90,8 +93,9 @@ def test_venv_from_all_runs_in_matching_runtime_after_apt_install(family, yaml_v
 
 @pytest.mark.parametrize(("built_with", "run_in"), [("3.11", "3.13"), ("3.13", "3.11")])
 def test_venv_fails_in_the_other_versions_runtime(family, yaml_venvs, built_with, run_in):
-    code, output = with_venv(yaml_venvs[built_with], family.ref(run_in),
-                             f"apt-install - < {APP}/pkgdeps.txt >/dev/null; {USE_YAML}")
+    code, output = with_venv(
+        yaml_venvs[built_with], family.ref(run_in), f"apt-install - < {APP}/pkgdeps.txt >/dev/null; {USE_YAML}"
+    )
     assert code != 0, output  # the venv's python is a link to python{built_with}, which that image lacks
 
 
@@ -144,8 +148,9 @@ def test_app_smoke_runs_read_only_without_writing_bytecode(family, app):
 
 
 def test_app_command_is_on_path_and_venv_is_the_documented_one(family):
-    code, output = support.run(family.ref("uv"), f"readlink /usr/local/bin/uv; test -f {APP}/pkgdeps.txt; uv --version",
-                               network="none")
+    code, output = support.run(
+        family.ref("uv"), f"readlink /usr/local/bin/uv; test -f {APP}/pkgdeps.txt; uv --version", network="none"
+    )
     assert code == 0, output
     assert f"{APP}/bin/uv" in output
 
@@ -154,8 +159,17 @@ def test_downstream_example_builds_and_answers(family, tmp_path):
     example = support.ROOT / "examples" / "yaml-service"
     tag = "pyfamily-test/example:latest"
     cli = engine.build_cli()
-    command = [*cli.build_command(), "--progress=plain", "--build-arg", f"FAMILY={family.config.repository}",
-               "--secret", f"id=ca-bundle,src={support.HOST_CA_BUNDLE}", "--tag", tag, str(example)]
+    command = [
+        *cli.build_command(),
+        "--progress=plain",
+        "--build-arg",
+        f"FAMILY={family.config.repository}",
+        "--secret",
+        f"id=ca-bundle,src={support.HOST_CA_BUNDLE}",
+        "--tag",
+        tag,
+        str(example),
+    ]
     done = subprocess.run(command, env=cli.environment(), capture_output=True, text=True, timeout=1800, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     container = support.client().containers.run(tag, detach=True, ports={"8080/tcp": ("127.0.0.1", None)})
@@ -168,8 +182,9 @@ def test_downstream_example_builds_and_answers(family, tmp_path):
             if time.monotonic() > deadline:
                 break
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=b"a: [1, 2]\nb: {c: d}\n",
-                                                 method="POST")
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/", data=b"a: [1, 2]\nb: {c: d}\n", method="POST"
+                )
                 with urllib.request.urlopen(request, timeout=5) as response:
                     body = response.read().decode()
                 break

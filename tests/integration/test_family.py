@@ -34,21 +34,29 @@ def test_verify_checks_pass(family, name):
 @pytest.mark.parametrize("minor", MINORS)
 def test_runtime_imports_the_stdlib_extension_modules(family, minor):
     modules = "ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, curses, dbm.gnu, uuid, decimal, zoneinfo"
-    code, output = support.run(family.ref(minor), f"""python3 -c '
+    code, output = support.run(
+        family.ref(minor),
+        f"""python3 -c '
 import {modules}, sys, datetime
 assert sys.version.startswith("{minor}."), sys.version
 print(datetime.datetime(2026, 7, 1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).utcoffset())
 print(ssl.OPENSSL_VERSION, sqlite3.sqlite_version)
-'""", network="none")
+'""",
+        network="none",
+    )
     assert code == 0, output
     assert "2:00:00" in output
 
 
 @pytest.mark.parametrize("minor", MINORS)
 def test_runtime_has_no_compiler_headers_or_pip(family, minor):
-    code, output = support.run(family.ref(minor), f"""
+    code, output = support.run(
+        family.ref(minor),
+        f"""
         command -v gcc || command -v cc || command -v pip3 || test -e /usr/local/include/python{minor} \
-          || ls /usr/local/lib/python{minor}/site-packages | grep -i pip""", network="none")
+          || ls /usr/local/lib/python{minor}/site-packages | grep -i pip""",
+        network="none",
+    )
     assert code != 0, output
 
 
@@ -65,8 +73,9 @@ def test_runtime_and_all_hold_byte_identical_interpreters(family, minor):
 
 def test_python3_in_all_is_the_default(family):
     default = family.config.python.default
-    code, output = support.run(family.ref("all"), "python3 --version; python --version; pip --version; uv --version",
-                               network="none")
+    code, output = support.run(
+        family.ref("all"), "python3 --version; python --version; pip --version; uv --version", network="none"
+    )
     assert code == 0, output
     assert output.count(f"Python {default}.") == 2
     assert f"(python {default})" in output
@@ -110,14 +119,18 @@ def test_ca_bundle_is_in_no_image(family):
 
 
 def test_base_is_slim(family):
-    code, output = support.run(family.ref("base"), """
+    code, output = support.run(
+        family.ref("base"),
+        """
         test -z "$(ls /usr/share/man 2>/dev/null)"
         test -z "$(find /usr/share/doc -type f ! -name copyright | head -1)"
         test -z "$(ls /usr/share/locale 2>/dev/null)"
         test "$(readlink /etc/localtime)" = /usr/share/zoneinfo/Etc/UTC
         test "$LANG" = C.UTF-8
         apt-config dump | grep -q 'APT::AutoRemove::SuggestsImportant "false"'
-        echo slim""", network="none")
+        echo slim""",
+        network="none",
+    )
     assert code == 0 and "slim" in output, output
 
 
@@ -133,10 +146,10 @@ def test_failed_target_stops_only_its_dependents(family, tmp_path):
     broken_file.write_text(f"""
 extends: {support.FIXTURE}
 repository: pyfamily-fail/python
-base: {{debian: null, from: "{family.ref('base')}"}}
+base: {{debian: null, from: "{family.ref("base")}"}}
 python:
   versions:
-    "3.11": {{version: 3.11.2, sha256: "{'a' * 64}", tarball: Python-3.11.2.tgz}}
+    "3.11": {{version: 3.11.2, sha256: "{"a" * 64}", tarball: Python-3.11.2.tgz}}
     "3.13": {{version: 3.13.15, sha256: {family.config.python.versions["3.13"].sha256}}}
 """)
     broken = plan.expand(config.load(broken_file))

@@ -81,11 +81,35 @@ sources: {{debian_archive: "{mirror}/debian", mirrors: ["{mirror}/slow"]}}
 
 
 def start_build(config: Path, cache: Path, work_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYFAMILY_CACHE": str(cache), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1",
-           **(work_env or {})}
-    return subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(support.ROOT), "build", "--config",
-                             str(config), "--target", "3.13", "--jobs", "2"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=support.ROOT, start_new_session=True)
+    env = {
+        **os.environ,
+        "PYFAMILY_CACHE": str(cache),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1",
+        **(work_env or {}),
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "--search-root",
+            str(support.ROOT),
+            "build",
+            "--config",
+            str(config),
+            "--target",
+            "3.13",
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=support.ROOT,
+        start_new_session=True,
+    )
 
 
 def wait_for(condition: threading.Event | None, lines: list[str], text: str, seconds: float) -> None:
@@ -166,6 +190,7 @@ def test_sigterm_during_a_docker_build_stops_it_and_exits_143(family, tmp_path, 
     assert status_of(output, "cpython-3.13") == "interrupted", output
     assert status_of(output, "3.13") == "interrupted", output
     assert support.image_id(f"{REPOSITORY}:cpython-3.13.15-fast") == ""
-    leftover = subprocess.run(["pgrep", "-f", "--", f"--tag {REPOSITORY}:cpython"], capture_output=True, text=True,
-                              check=False)
+    leftover = subprocess.run(
+        ["pgrep", "-f", "--", f"--tag {REPOSITORY}:cpython"], capture_output=True, text=True, check=False
+    )
     assert leftover.stdout.strip() == "", "a docker build of the run is still running"

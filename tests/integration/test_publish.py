@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from pyfamily import model, plan, publish, verify
-from pyfamily.errors import UserError
 from pyfamily.config import RegistrySpec
+from pyfamily.errors import UserError
 
 from . import registries, support
 
@@ -23,8 +23,7 @@ pytestmark = pytest.mark.integration
 def verified(family, tmp_path_factory) -> Path:
     """A cache folder holding passing verify records of the fixture family's base and 3.13."""
     cache = tmp_path_factory.mktemp("publish-cache")
-    checks = verify.verify(plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),)),
-                           cache)
+    checks = verify.verify(plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),)), cache)
     assert all(check.passed for check in checks), verify.report(checks)
     return cache
 
@@ -56,11 +55,15 @@ def dated(family, name: str) -> str:
 def test_publish_pushes_every_tag_then_nothing_when_unchanged(family, verified, registry):
     rows = publish_fast(family, base_and_313(family), [registry], verified)
     repository = family.config.repository
-    assert tags_in(registry, repository) == sorted(["base", dated(family, "base"), "3.13", "3.13.15",
-                                                    dated(family, "3.13")])
+    assert tags_in(registry, repository) == sorted(
+        ["base", dated(family, "base"), "3.13", "3.13.15", dated(family, "3.13")]
+    )
     assert {row.action for row in rows} == {"pushed"} and sum(row.bytes_sent for row in rows) > 10_000_000
-    manifest = requests.head(f"http://{registry.host}/v2/{repository}/manifests/3.13.15", timeout=10, headers={
-        "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    manifest = requests.head(
+        f"http://{registry.host}/v2/{repository}/manifests/3.13.15",
+        timeout=10,
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
     assert manifest.headers["Docker-Content-Digest"] == next(r.digest for r in rows if r.tag == "3.13")
     again = publish_fast(family, base_and_313(family), [registry], verified)
     assert {row.action for row in again} == {"unchanged"}
@@ -78,21 +81,26 @@ def test_publish_refuses_what_did_not_pass_verify_or_is_fast(family, verified, r
 
 
 def test_publish_refuses_before_pushing_when_an_image_is_missing(family, verified, registry):
-    missing = model.Target(name="ghost", kind="app", uses={"from": "3.13"}, tags=("ghost",),
-                           ref="pyfamily-test/python:ghost")
+    missing = model.Target(
+        name="ghost", kind="app", uses={"from": "3.13"}, tags=("ghost",), ref="pyfamily-test/python:ghost"
+    )
     with pytest.raises(UserError, match="Nothing was pushed: not built yet: pyfamily-test/python:ghost"):
-        publish_fast(family, plan.Plan(family.family, levels=((family.targets["3.13"], missing),)), [registry],
-                     verified)
+        publish_fast(
+            family, plan.Plan(family.family, levels=((family.targets["3.13"], missing),)), [registry], verified
+        )
     assert tags_in(registry, family.config.repository) == []
 
 
-def test_a_registry_that_refuses_credentials_stops_everything_before_the_first_push(family, verified, registry,
-                                                                                  tmp_path, monkeypatch):
+def test_a_registry_that_refuses_credentials_stops_everything_before_the_first_push(
+    family, verified, registry, tmp_path, monkeypatch
+):
     monkeypatch.setenv("DOCKER_CONFIG", str(registries.write_docker_config(tmp_path / "docker", {})))
-    with registries.serve_registry(tmp_path / "locked", users={"maintainer": "s3cret-pass"}) as locked:
-        with pytest.raises(UserError) as caught:
-            publish_fast(family, base_and_313(family), [registry, RegistrySpec(host=locked.address, insecure=True)],
-                         verified)
+    with (
+        registries.serve_registry(tmp_path / "locked", users={"maintainer": "s3cret-pass"}) as locked,
+        pytest.raises(UserError) as caught,
+    ):
+        destinations = [registry, RegistrySpec(host=locked.address, insecure=True)]
+        publish_fast(family, base_and_313(family), destinations, verified)
     assert locked.address in str(caught.value) and "s3cret-pass" not in str(caught.value)
     assert tags_in(registry, family.config.repository) == []  # the first registry got no tag at all
 
@@ -100,11 +108,18 @@ def test_a_registry_that_refuses_credentials_stops_everything_before_the_first_p
 def test_a_dated_tag_pointing_elsewhere_is_refused_and_no_tag_moves(family, verified, registry):
     publish_fast(family, plan.Plan(family.family, levels=((family.targets["base"],),)), [registry], verified)
     repository = family.config.repository
-    base_manifest = requests.get(f"http://{registry.host}/v2/{repository}/manifests/base", timeout=10, headers={
-        "Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    base_manifest = requests.get(
+        f"http://{registry.host}/v2/{repository}/manifests/base",
+        timeout=10,
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
     squatted = dated(family, "3.13")
-    put = requests.put(f"http://{registry.host}/v2/{repository}/manifests/{squatted}", data=base_manifest.content,
-                       headers={"Content-Type": base_manifest.headers["Content-Type"]}, timeout=10)
+    put = requests.put(
+        f"http://{registry.host}/v2/{repository}/manifests/{squatted}",
+        data=base_manifest.content,
+        headers={"Content-Type": base_manifest.headers["Content-Type"]},
+        timeout=10,
+    )
     assert put.status_code == 201
     with pytest.raises(UserError, match=rf"No tag was moved: the dated tags .*:{squatted} .*never overwritten"):
         publish_fast(family, base_and_313(family), [registry], verified)

@@ -45,8 +45,10 @@ def test_locks_cover_the_work_folder_and_the_engine_repository(tmp_path):
     with lock.hold(first, "build"):
         # another family file (another repository) from the same checkout: the work folder is shared
         other_repository = lock.lock_files(tmp_path / "work", tmp_path / "cache2", "ENGINE:1", "owner/other")
-        with (pytest.raises(UserError, match=r"Another pyfamily run holds .*work/\.lock: pid \d+ of .* \(build: "),
-              lock.hold(other_repository, "verify")):
+        with (
+            pytest.raises(UserError, match=r"Another pyfamily run holds .*work/\.lock: pid \d+ of .* \(build: "),
+            lock.hold(other_repository, "verify"),
+        ):
             pass
         # another checkout on the same engine and repository: the engine lock is shared
         other_checkout = lock.lock_files(tmp_path / "work2", tmp_path / "cache", "ENGINE:1", "owner/python")
@@ -62,7 +64,11 @@ def test_locks_cover_the_work_folder_and_the_engine_repository(tmp_path):
 def test_lock_held_by_another_process_names_it(tmp_path):
     path = tmp_path / "work" / ".lock"
     path.parent.mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"""
 import sys, time
 sys.argv = ["invoke", "build", "--version", "3.13"]
 from pyfamily.build import lock
@@ -70,11 +76,18 @@ from pathlib import Path
 with lock.hold([Path({str(path)!r})], "build"):
     print("held", flush=True)
     time.sleep(30)
-"""], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+""",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with (pytest.raises(UserError, match=rf"pid {holder.pid} .*`invoke build --version 3\.13`"),
-              lock.hold([path], "build")):
+        with (
+            pytest.raises(UserError, match=rf"pid {holder.pid} .*`invoke build --version 3\.13`"),
+            lock.hold([path], "build"),
+        ):
             pass
     finally:
         holder.kill()

@@ -19,8 +19,16 @@ SHIPPED = ROOT / "images.yaml"
 
 def debug_targets(config: Config, profile: str, index: Index) -> list[Draft]:
     """X.Y-debug for every Python: the runtime plus gdb."""
-    return [Draft(f"{minor}-debug", uses={FROM: index.find("runtime", python=minor)}, python=minor,
-                  tag_templates=["{minor}-debug"], tag_fields={"minor": minor}) for minor in config.minors]
+    return [
+        Draft(
+            f"{minor}-debug",
+            uses={FROM: index.find("runtime", python=minor)},
+            python=minor,
+            tag_templates=["{minor}-debug"],
+            tag_fields={"minor": minor},
+        )
+        for minor in config.minors
+    ]
 
 
 @pytest.fixture
@@ -30,8 +38,15 @@ def debug_kind(tmp_path: Path) -> Iterator[Recipe]:
     (folder / "Dockerfile.j2").write_text("FROM {{ parent }}\nRUN apt-install {{ ['gdb', 'python3-dbg'] | sh }}\n")
     (folder / "checks" / "gdb.sh").write_text("#!/bin/sh\n# gdb is there.\ncommand -v gdb\n")
     (folder / "gdbinit").write_text("set pagination off\n")
-    recipe = kinds.register(Recipe(kind="debug", expand=debug_targets, folder=folder, selected_by_version=True,
-                                   describe=lambda config, target: f"{target.parent} plus gdb"))
+    recipe = kinds.register(
+        Recipe(
+            kind="debug",
+            expand=debug_targets,
+            folder=folder,
+            selected_by_version=True,
+            describe=lambda config, target: f"{target.parent} plus gdb",
+        )
+    )
     try:
         yield recipe
     finally:
@@ -68,8 +83,14 @@ def test_every_shipped_kind_has_its_folder_and_template():
 def test_check_scripts_are_beside_the_recipes():
     scripts = {recipe.kind: [p.stem for p in recipe.check_scripts()] for recipe in kinds.REGISTRY.values()}
     assert scripts["cpython"] == []  # FROM scratch: nothing to run
-    assert scripts["runtime"] == ["apt-lists-empty", "helpers-on-path", "imports", "no-compiler-no-pip",
-                                  "no-dev-packages", "venv"]
+    assert scripts["runtime"] == [
+        "apt-lists-empty",
+        "helpers-on-path",
+        "imports",
+        "no-compiler-no-pip",
+        "no-dev-packages",
+        "venv",
+    ]
     assert scripts["runtime-variant"] == scripts["runtime"]
     assert "compiler" in scripts["all"] and "compiler" in scripts["builder-variant"]
     assert scripts["app"] == ["apt-lists-empty", "helpers-on-path"]

@@ -49,8 +49,15 @@ def test_targets_name_what_they_use_by_role(targets):
 
 
 def test_listing_order_groups_each_python(targets):
-    assert [t.name for t in targets][:7] == ["base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow",
-                                             "3.11-pillow", "cpython-3.12"]
+    assert [t.name for t in targets][:7] == [
+        "base",
+        "cpython-3.11",
+        "3.11",
+        "builder-3.11",
+        "builder-3.11-pillow",
+        "3.11-pillow",
+        "cpython-3.12",
+    ]
     assert [t.name for t in targets][-5:] == ["all", "all-pillow", "ipython", "certbot", "uv"]
 
 
@@ -80,8 +87,7 @@ def test_profile_changes_only_the_compiled_tree_reference(family):
 
 def test_version_selects_its_images_and_what_they_need_but_not_all(targets):
     selected = plan.select(targets, Selection(versions=("3.11",)))
-    assert names(selected) == {"base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow",
-                               "3.11-pillow"}
+    assert names(selected) == {"base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow", "3.11-pillow"}
     assert selected.reasons["3.11"].startswith("its Python is 3.11")
     assert selected.reasons["cpython-3.11"] == "needed by 3.11"
     assert "all" not in names(selected)

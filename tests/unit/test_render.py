@@ -59,8 +59,10 @@ def test_base_context_carries_the_helpers_executable(family, tmp_path):
 def test_cpython_checks_its_pin_and_uses_the_profile(tmp_path):
     release = plan.expand(config.load(FIXTURE), "release")
     text = rendered(release, tmp_path, "cpython-3.11")
-    assert ("'2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849  /usr/src/Python-3.11.2.tgz' "
-            "| sha256sum --check --strict") in text
+    assert (
+        "'2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849  /usr/src/Python-3.11.2.tgz' "
+        "| sha256sum --check --strict"
+    ) in text
     assert "/staging --enable-optimizations --with-lto\n" in text
     assert (tmp_path / "cpython-3.11" / "build-python.sh").exists()
 
@@ -84,8 +86,9 @@ def test_app_context_declares_its_runtime_contract(family, tmp_path):
 
 def run_words(command: str) -> list[str]:
     """What a shell would pass as arguments after expanding the rendered text."""
-    done = subprocess.run(["sh", "-c", f'for w in {command}; do printf "%s\\n" "$w"; done'], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        ["sh", "-c", f'for w in {command}; do printf "%s\\n" "$w"; done'], capture_output=True, text=True, check=True
+    )
     return done.stdout.splitlines()
 
 
@@ -97,4 +100,4 @@ def test_sh_filter_keeps_every_value_one_word(value):
 
 
 def test_exec_form_is_json():
-    assert render.exec_form(["/data", "a\"b", 80]) == '["/data", "a\\"b", "80"]'
+    assert render.exec_form(["/data", 'a"b', 80]) == '["/data", "a\\"b", "80"]'

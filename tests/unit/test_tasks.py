@@ -12,8 +12,9 @@ INVOKE = [sys.executable, "-m", "invoke"]
 
 
 def invoke(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*INVOKE, "--search-root", str(ROOT), *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=60, check=False)
+    return subprocess.run(
+        [*INVOKE, "--search-root", str(ROOT), *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+    )
 
 
 def test_list_and_plan_print_tables():
@@ -35,11 +36,14 @@ def test_every_task_is_documented():
         assert "none" not in helped.stdout.split("Docstring:")[1].split("Options:")[0].lower(), name
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (("plan", "--version", "3.10"), "--version '3.10' is not a Python version"),
-    (("list", "--config", "missing.yaml"), "missing.yaml: cannot read"),
-    (("matrix", "--target", "nope"), "--target 'nope' is not a target"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("plan", "--version", "3.10"), "--version '3.10' is not a Python version"),
+        (("list", "--config", "missing.yaml"), "missing.yaml: cannot read"),
+        (("matrix", "--target", "nope"), "--target 'nope' is not a target"),
+    ],
+)
 def test_mistakes_exit_non_zero_without_traceback(args, fragment):
     done = invoke(*args)
     assert done.returncode == 2
@@ -81,8 +85,14 @@ def test_render_never_touches_a_folder_it_did_not_make(tmp_path):
 
 @pytest.mark.parametrize("task", ["plan", "matrix", "list"])
 def test_output_cut_short_by_a_pipe_is_no_traceback(task):
-    done = subprocess.run(f"{sys.executable} -m invoke --search-root {ROOT} {task} | head -1", shell=True,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        f"{sys.executable} -m invoke --search-root {ROOT} {task} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.stdout.count("\n") == 1
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
 

@@ -101,3 +101,17 @@ def test_describe_covers_every_target():
     for target in family:
         assert isinstance(target, Target)
         assert cli.purpose(family, target)
+
+
+def test_bootstrap_archive_is_the_environment_then_the_family_file(monkeypatch, tmp_path):
+    from pyfamily.kinds.base import MIRROR_ENV, debian_mirror
+
+    monkeypatch.delenv(MIRROR_ENV, raising=False)
+    shipped = config.load(SHIPPED)
+    assert debian_mirror(shipped) is None  # mmdebstrap's own default archive, as images.yaml says
+    with_mirror = tmp_path / "family.yaml"
+    with_mirror.write_text(f"extends: {SHIPPED}\nbase:\n  debian: {{suite: trixie, mirror: 'http://m.test/debian'}}\n")
+    assert debian_mirror(config.load(with_mirror)) == "http://m.test/debian"
+    monkeypatch.setenv(MIRROR_ENV, "http://env.test/debian")
+    assert debian_mirror(config.load(with_mirror)) == "http://env.test/debian"
+    assert debian_mirror(shipped) == "http://env.test/debian"

@@ -149,19 +149,32 @@ def status_of(output: str, target: str) -> str:
     return ""
 
 
+def interrupt(
+    config: Path, cache: Path, when: threading.Event | None, text: str, signal_number: int, *, whole_group: bool
+) -> tuple[int, str]:
+    """Start a build, wait for `when` or `text` in its output, send the signal; its exit code and output."""
+    process = start_build(config, cache)
+    lines = collect(process)
+    try:
+        wait_for(when, lines, text, 300)
+        time.sleep(2)
+        if whole_group:  # what a terminal's Ctrl-C does: the whole foreground process group
+            os.killpg(process.pid, signal_number)
+        else:
+            os.kill(process.pid, signal_number)
+        code = process.wait(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return code, "".join(lines)
+
+
 def test_ctrl_c_while_a_source_downloads_stops_everything_and_exits_130(helper_image, tmp_path, cleanup):
     with SlowMirror() as mirror:
-        process = start_build(family_file(tmp_path, helper_image, mirror.url), tmp_path / "cache")
-        lines = collect(process)
-        try:
-            wait_for(mirror.requested, lines, "never printed", 300)
-            time.sleep(1)
-            os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
-            code = process.wait(timeout=60)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-    output = "".join(lines)
+        config = family_file(tmp_path, helper_image, mirror.url)
+        code, output = interrupt(
+            config, tmp_path / "cache", mirror.requested, "never printed", signal.SIGINT, whole_group=True
+        )
     assert code == 130, output
     assert status_of(output, "base") in ("built", "up")  # finished before the interrupt: kept
     assert status_of(output, "cpython-3.13") == "interrupted", output
@@ -175,17 +188,10 @@ def test_ctrl_c_while_a_source_downloads_stops_everything_and_exits_130(helper_i
 
 def test_sigterm_during_a_docker_build_stops_it_and_exits_143(family, tmp_path, cleanup):
     with SlowMirror() as mirror:  # the fixture family's tarball is in the source cache: the compile step starts
-        process = start_build(family_file(tmp_path, family.ref("base"), mirror.url), family.settings.cache_dir)
-        lines = collect(process)
-        try:
-            wait_for(None, lines, "[cpython-3.13] building", 300)
-            time.sleep(5)
-            os.kill(process.pid, signal.SIGTERM)
-            code = process.wait(timeout=60)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-    output = "".join(lines)
+        config = family_file(tmp_path, family.ref("base"), mirror.url)
+        code, output = interrupt(
+            config, family.settings.cache_dir, None, "[cpython-3.13] building", signal.SIGTERM, whole_group=False
+        )
     assert code == 143, output
     assert status_of(output, "cpython-3.13") == "interrupted", output
     assert status_of(output, "3.13") == "interrupted", output

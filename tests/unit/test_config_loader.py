@@ -8,14 +8,9 @@ from pyfamily import config
 from pyfamily.config import rawfile
 from pyfamily.errors import ConfigError
 
+from .families import MINIMAL, SHA
+
 ROOT = Path(__file__).resolve().parents[2]
-SHA = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
-MINIMAL = f"""repository: owner/python
-python:
-  default: "3.13"
-  versions:
-    "3.13": {{version: 3.13.15, sha256: {SHA}}}
-"""
 PYTHON = {"default": "3.13", "versions": {"3.13": {"version": "3.13.15", "sha256": SHA}}}
 
 

@@ -6,7 +6,7 @@ several keys must agree on. A broken rule raises a pydantic error located at the
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,19 +29,24 @@ from pyfamily.config.values import (
     ConfigureOption,
     DebianPackage,
     DebianSuite,
+    EnvName,
     FullVersion,
     HttpUrl,
     ImageRef,
     Minor,
     ModuleName,
     NonEmptyText,
+    PackageName,
     PipRequirement,
     Port,
     ProfileName,
+    ProjectPath,
     RegistryHost,
     Repository,
     Sha256,
     Tarball,
+    Text,
+    UserName,
     VariantName,
     VariantRef,
     refusal,
@@ -155,10 +160,28 @@ class AllSpec(Model):
     tools: list[PipRequirement] = []
 
 
+class UserSpec(Model):
+    """The non-root user an app runs as, created in the runtime stage."""
+
+    name: UserName
+    uid: int = Field(default=10001, ge=1, le=2**31 - 2)
+    gid: int | None = Field(default=None, ge=1, le=2**31 - 2)  # the uid unless given
+
+
 class AppSpec(Model):
     python: Minor
     variant: VariantRef = PLAIN
-    requirements: list[PipRequirement] = Field(min_length=1)
+    requirements: list[PipRequirement] | None = Field(default=None, min_length=1)
+    # A poetry or uv project (a folder with pyproject.toml and its lock), instead of `requirements`.
+    project: ProjectPath | None = None
+    installer: Literal["poetry", "uv"] | None = None  # from the pyproject unless given
+    lock: bool = True  # false: a project without a lock file is accepted (resolved at build time)
+    extras: list[PackageName] = []
+    groups: list[PackageName] = []
+    no_binary: list[PackageName] = []  # built from source against the family's -dev libraries
+    env: dict[EnvName, Text] = {}
+    user: UserSpec | None = None
+    workdir: AbsolutePath | None = None
     entrypoint: list[NonEmptyText] | None = None
     cmd: list[NonEmptyText] | None = None
     ports: list[Port] = []
@@ -170,7 +193,18 @@ class AppSpec(Model):
     def _runs_something(self) -> Self:
         if not self.entrypoint and not self.cmd:
             raise refusal("an app needs `entrypoint`, `cmd` or both")
+        if self.requirements is None and self.project is None:
+            raise refusal("an app needs `requirements` (a list) or `project` (a poetry or uv project folder)")
+        if self.requirements is not None and self.project is not None:
+            raise refusal("an app has `requirements` or `project`, not both")
+        if self.project is None:
+            given = [key for key in PROJECT_ONLY if key in self.model_fields_set]
+            if given:
+                raise refusal(f"{', '.join(f'`{key}`' for key in given)} only apply to an app with `project`")
         return self
+
+
+PROJECT_ONLY = ("installer", "lock", "extras", "groups", "no_binary", "env", "user", "workdir")
 
 
 class ProfileSpec(Model):

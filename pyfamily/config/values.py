@@ -207,6 +207,36 @@ def _absolute_path(value: str) -> str | None:
 AbsolutePath = Annotated[Text, rule(_absolute_path)]
 
 
+def _project_path(value: str) -> str | None:
+    parts = value.split("/")
+    if "" in parts[1:]:
+        return f"{show(value)} is not a normalised path (no '//' or trailing '/'); write it like ./app or /src/app"
+    if ".git" in parts:
+        return f"{show(value)} names a .git folder; give the project's own folder"
+    return None
+
+
+# A project folder: relative to the family file, or absolute; one line, no empty components.
+ProjectPath = Annotated[NonEmptyText, rule(_project_path)]
+PackageName = Annotated[
+    Text,
+    matching(
+        r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?",
+        "a package, extra or group name (PEP 508: letters, digits, '.', '_' and '-', starting and ending with a "
+        "letter or digit; like pyyaml or dev)",
+        128,
+    ),
+]
+EnvName = Annotated[
+    Text,
+    matching(r"[A-Za-z_][A-Za-z0-9_]*", "an environment variable name: letters, digits and '_' (like APP_MODE)", 128),
+]
+UserName = Annotated[
+    Text,
+    matching(r"[a-z_][a-z0-9_-]{0,31}", "a user name: lowercase letters, digits, '_' and '-' (like app)", 32),
+]
+
+
 def _http_url(value: str) -> str | None:
     try:
         parts = urlsplit(value)

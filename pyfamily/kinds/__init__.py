@@ -7,7 +7,7 @@ kinds are registered below; a kind may use (by role) the targets of kinds regist
 
 from __future__ import annotations
 
-from pyfamily.kinds import apps, base, builders, python
+from pyfamily.kinds import apps, base, builders, project, python
 from pyfamily.kinds.recipe import RECIPES, Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Target
 
@@ -35,3 +35,4 @@ def recipe_of(target: Target) -> Recipe:
 for _recipe in (base.BASE, python.CPYTHON, python.RUNTIME, builders.BUILDER, builders.BUILDER_VARIANT,
                 python.RUNTIME_VARIANT, builders.ALL, builders.ALL_VARIANT, apps.APP):
     register(_recipe)
+register(project.PROJECT)

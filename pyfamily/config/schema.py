@@ -6,9 +6,11 @@ several keys must agree on. A broken rule raises a pydantic error located at the
 
 from __future__ import annotations
 
+import os
+import posixpath
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from pyfamily.config.paths import KeyPath, show
 from pyfamily.config.tags import (
@@ -188,6 +190,15 @@ class AppSpec(Model):
     volumes: list[AbsolutePath] = []
     smoke: list[NonEmptyText] = Field(min_length=1)
     commands: list[CommandName] | None = None
+
+    @field_validator("project")
+    @classmethod
+    def _relative_to_the_family_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A relative project path is read from the family file's folder when the loader says which file it is."""
+        family_file = (info.context or {}).get("family_file")
+        if value is None or value.startswith("/") or family_file is None:
+            return value
+        return posixpath.normpath(posixpath.join(posixpath.dirname(os.path.abspath(family_file)), value))
 
     @model_validator(mode="after")
     def _runs_something(self) -> Self:

@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import pytest
 
-from pyfamily import build, config, kinds, plan
+from pyfamily import build, config, kinds, plan, verify
 from pyfamily.errors import ConfigError
 from pyfamily.kinds import apps
 from pyfamily.plan import Selection
@@ -104,6 +104,15 @@ def test_projects_build_run_read_only_as_non_root_with_locked_versions(projects,
         assert f"{name}: PyYAML {LOCKED}, libyaml yes" in output  # the locked version, compiled against libyaml
         assert "it's read-only" in output and "/tmp" in output
         assert "No such file" in output or "cannot access" in output  # no pip left in the venv
+
+
+def test_verify_runs_the_smoke_read_only_as_the_user(projects) -> None:
+    file, _ = projects
+    family = plan.expand(config.load(file))
+    for name in PROJECTS:
+        checks = verify.verify_target(family, family[name])
+        assert {c.name for c in checks} >= {"venv", "smoke", "smoke (--read-only)"}
+        assert all(c.passed for c in checks), [(c.name, c.detail) for c in checks if not c.passed]
 
 
 def test_unchanged_projects_are_up_to_date(projects) -> None:

@@ -163,3 +163,12 @@ def test_project_files_change_the_digest(tmp_path: Path) -> None:
     (folder / "uv.lock").write_text("version = 1\n# changed\n")
     project.copy_project(folder, second)
     assert digest_of(first) != digest_of(second)
+
+
+def test_a_relative_project_is_read_from_the_family_file_folder_when_the_loader_passes_it(tmp_path: Path) -> None:
+    from pyfamily.config.schema import AppSpec
+
+    data = {"python": "3.13", "project": "../demo", "cmd": ["demo"], "smoke": ["demo"]}
+    spec = AppSpec.model_validate(data, context={"family_file": str(tmp_path / "family" / "images.yaml")})
+    assert spec.project == str(tmp_path / "demo")
+    assert AppSpec.model_validate(data).project == "../demo"  # no context: relative to the working directory

@@ -121,6 +121,14 @@ def test_unchanged_projects_are_up_to_date(projects) -> None:
     assert {name: results[name].status for name in PROJECTS} == dict.fromkeys(PROJECTS, "up to date")
 
 
+def test_a_changed_source_file_rebuilds_only_its_project(projects) -> None:
+    file, directory = projects
+    source = directory / "uv-app" / "src" / "uv_app" / "__init__.py"
+    source.write_text(source.read_text() + "# changed\n")
+    results = build_projects(file, directory / "work")
+    assert results["uv-app"].status == "built" and results["poetry-app"].status == "up to date"
+
+
 def test_a_project_without_its_lock_is_refused(projects) -> None:
     file, directory = projects
     lock = directory / "uv-app" / "uv.lock"

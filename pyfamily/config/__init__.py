@@ -93,6 +93,6 @@ def _checked(document: Document) -> Config:
     if not isinstance(document.data, dict):
         raise ConfigError(f"{document.file}: the file must be a mapping with at least `repository` and `python`.")
     try:
-        return Config.model_validate(document.data)
+        return Config.model_validate(document.data, context={"family_file": str(document.file)})
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, Config, document)) from None

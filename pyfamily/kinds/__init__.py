@@ -32,7 +32,16 @@ def recipe_of(target: Target) -> Recipe:
     return REGISTRY[target.kind]
 
 
-for _recipe in (base.BASE, python.CPYTHON, python.RUNTIME, builders.BUILDER, builders.BUILDER_VARIANT,
-                python.RUNTIME_VARIANT, builders.ALL, builders.ALL_VARIANT, apps.APP):
+for _recipe in (
+    base.BASE,
+    python.CPYTHON,
+    python.RUNTIME,
+    builders.BUILDER,
+    builders.BUILDER_VARIANT,
+    python.RUNTIME_VARIANT,
+    builders.ALL,
+    builders.ALL_VARIANT,
+    apps.APP,
+):
     register(_recipe)
 register(project.PROJECT)

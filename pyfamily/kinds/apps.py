@@ -14,6 +14,8 @@ APP_PREFIX = "/usr/share/python3/app"  # where the venv lives, in the build stag
 def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
     drafts = []
     for name, app in config.apps.items():
+        if app.project is not None:
+            continue  # a project of its own: the `project` kind builds it
         variant = None if app.variant == PLAIN else app.variant
         runtime = index.find("runtime-variant" if variant else "runtime", python=app.python, variant=variant)
         builder = index.find("builder-variant" if variant else "builder", python=app.python, variant=variant)
@@ -45,7 +47,9 @@ def _variables(family: Family, target: Target) -> dict[str, Any]:
 
 def _files(family: Family, target: Target) -> dict[str, bytes]:
     assert target.app is not None
-    return {"requirements.txt": "".join(f"{line}\n" for line in family.config.apps[target.app].requirements).encode()}
+    return {
+        "requirements.txt": "".join(f"{line}\n" for line in family.config.apps[target.app].requirements or []).encode()
+    }
 
 
 def _smoke(config: Config, target: Target) -> list[str] | None:

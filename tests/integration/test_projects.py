@@ -7,7 +7,6 @@ builder images are reused (`up to date`), never rebuilt; the project images are 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,8 @@ from typing import Any
 import docker
 import pytest
 
-from pyfamily import build, config, kinds, plan, verify
+from pyfamily import build, config, plan, verify
 from pyfamily.errors import ConfigError
-from pyfamily.kinds import apps
 from pyfamily.plan import Selection
 
 from . import support
@@ -29,18 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PROJECTS = {"poetry-app": "poetry-app", "uv-app": "uv-app"}  # target -> examples/<folder>
 LOCKED = "6.0.2"  # the PyYAML both lock files pin; older than the newest release
-
-
-@pytest.fixture(autouse=True)
-def app_kind_without_projects(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The `app` kind leaves project apps to the `project` kind (pending the same line in pyfamily/kinds/apps.py)."""
-    original = apps.APP.expand
-
-    def requirements_only(cfg, profile, index):  # type: ignore[no-untyped-def]
-        kept = cfg.model_copy(update={"apps": {n: a for n, a in cfg.apps.items() if a.project is None}})
-        return original(kept, profile, index)
-
-    monkeypatch.setitem(kinds.REGISTRY, "app", dataclasses.replace(apps.APP, expand=requirements_only))
 
 
 def family_file(directory: Path, projects: dict[str, Path]) -> Path:

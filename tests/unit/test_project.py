@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pyfamily import config, kinds, plan, render
+from pyfamily import config, plan, render
 from pyfamily.errors import ConfigError
-from pyfamily.kinds import apps, project
+from pyfamily.kinds import project
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "family.yaml"
-
-
-@pytest.fixture(autouse=True)
-def app_kind_without_projects(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The `app` kind leaves project apps to the `project` kind (pending the same line in pyfamily/kinds/apps.py)."""
-    original = apps.APP.expand
-
-    def requirements_only(cfg, profile, index):  # type: ignore[no-untyped-def]
-        kept = cfg.model_copy(update={"apps": {n: a for n, a in cfg.apps.items() if a.project is None}})
-        return original(kept, profile, index)
-
-    monkeypatch.setitem(kinds.REGISTRY, "app", dataclasses.replace(apps.APP, expand=requirements_only))
-    yield
 
 
 def family_file(tmp_path: Path, app: str) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 import docker.errors
+import jinja2
 
 from pyfamily import engine
 from pyfamily.build import cache, lock
@@ -202,7 +203,7 @@ class _Scheduler:
             result.detail = str(exc)
         except UserError as exc:
             result.status, result.detail = Status.FAILED, redact_text(str(exc))
-        except (LookupError, OSError, docker.errors.DockerException) as exc:  # fails this target only
+        except (LookupError, OSError, docker.errors.DockerException, jinja2.TemplateError) as exc:  # this target only
             result.status, result.detail = Status.FAILED, redact_text(f"{type(exc).__name__}: {exc}")
         result.seconds = time.monotonic() - started
         verb = result.status.value if result.status.good else result.status.value.upper()

@@ -7,9 +7,11 @@ import contextlib
 import docker.errors
 import pytest
 
-from pyfamily import build, config, plan, verify
+from pyfamily import build, config, kinds, plan, verify
 from pyfamily.build.cache import built_on
 from pyfamily.errors import BuildError
+from pyfamily.kinds import Draft, Recipe
+from pyfamily.model import FROM
 from pyfamily.plan import Selection
 
 from . import support
@@ -169,3 +171,25 @@ python:
         for image in support.client().images.list("pyfamily-fail/python"):
             with contextlib.suppress(docker.errors.APIError):
                 support.client().images.remove(image.id, force=True)
+
+
+def test_a_recipe_whose_template_breaks_fails_only_its_own_target(family, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "Dockerfile.j2").write_text("FROM {{ parent }}\nRUN {{ no_such_variable }}\n")
+    kinds.register(
+        Recipe(
+            kind="broken",
+            folder=folder,
+            describe=lambda config, target: "a broken recipe",
+            expand=lambda config, profile, index: [Draft("broken", uses={FROM: index.find("base")})],
+        )
+    )
+    try:
+        broken = plan.expand(family.config)
+        report = build.run(plan.select(broken, Selection(names=("broken",))), family.settings, say=print)
+    finally:
+        kinds.unregister("broken")
+    results = {r.target.name: r for r in report.results}
+    assert results["base"].status == "up to date"
+    assert results["broken"].status == "failed" and "no_such_variable" in results["broken"].detail

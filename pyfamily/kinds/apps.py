@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyfamily.config import PLAIN, Config
+from pyfamily.config import PLAIN, AppSpec, Config
 from pyfamily.kinds.recipe import Draft, Index, Listing, Recipe
 from pyfamily.model import FROM, Family, Target
 
@@ -12,31 +12,30 @@ APP_PREFIX = "/usr/share/python3/app"  # where the venv lives, in the build stag
 
 
 def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    drafts = []
-    for name, app in config.apps.items():
-        if app.project is not None:
-            continue  # a project of its own: the `project` kind builds it
-        variant = None if app.variant == PLAIN else app.variant
-        runtime = index.find("runtime-variant" if variant else "runtime", python=app.python, variant=variant)
-        builder = index.find("builder-variant" if variant else "builder", python=app.python, variant=variant)
-        fields = {
-            "name": name,
-            "minor": app.python,
-            "version": config.python.versions[app.python].version,
-            "variant": f"-{variant}" if variant else "",
-        }
-        drafts.append(
-            Draft(
-                name,
-                uses={FROM: runtime, "builder": builder},
-                python=app.python,
-                variant=variant,
-                app=name,
-                tag_templates=config.tags.app,
-                tag_fields=fields,
-            )
-        )
-    return drafts
+    # a project of its own is the `project` kind's
+    return [app_draft(config, name, app, index) for name, app in config.apps.items() if app.project is None]
+
+
+def app_draft(config: Config, name: str, app: AppSpec, index: Index) -> Draft:
+    """An app target: on the runtime of its Python (and variant), its venv made in the matching build stage."""
+    variant = None if app.variant == PLAIN else app.variant
+    runtime = index.find("runtime-variant" if variant else "runtime", python=app.python, variant=variant)
+    builder = index.find("builder-variant" if variant else "builder", python=app.python, variant=variant)
+    fields = {
+        "name": name,
+        "minor": app.python,
+        "version": config.python.versions[app.python].version,
+        "variant": f"-{variant}" if variant else "",
+    }
+    return Draft(
+        name,
+        uses={FROM: runtime, "builder": builder},
+        python=app.python,
+        variant=variant,
+        app=name,
+        tag_templates=config.tags.app,
+        tag_fields=fields,
+    )
 
 
 def _variables(family: Family, target: Target) -> dict[str, Any]:
@@ -52,7 +51,8 @@ def _files(family: Family, target: Target) -> dict[str, bytes]:
     }
 
 
-def _smoke(config: Config, target: Target) -> list[str] | None:
+def app_smoke(config: Config, target: Target) -> list[str] | None:
+    """The app's smoke command, run by verify in fresh containers."""
     assert target.app is not None
     return list(config.apps[target.app].smoke)
 
@@ -67,5 +67,5 @@ APP = Recipe(
     selected_by_version=True,
     variables=_variables,
     files=_files,
-    smoke=_smoke,
+    smoke=app_smoke,
 )

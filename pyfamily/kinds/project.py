@@ -16,11 +16,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pyfamily.config import PLAIN, AppSpec, Config
+from pyfamily.config import AppSpec, Config
 from pyfamily.errors import ConfigError
-from pyfamily.kinds.apps import APP_PREFIX
+from pyfamily.kinds.apps import APP_PREFIX, app_draft, app_smoke
 from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
-from pyfamily.model import FROM, Family, Target
+from pyfamily.model import Family, Target
 
 LOCKS = {"poetry": "poetry.lock", "uv": "uv.lock"}
 NEVER = {".git", ".hg", ".svn", ".venv", "__pycache__"}  # never copied, whatever .dockerignore says
@@ -136,26 +136,7 @@ def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
         if app.project is None:
             continue
         installer_of(name, app, project_dir(app))  # refused at plan time: no pyproject, no lock
-        variant = None if app.variant == PLAIN else app.variant
-        runtime = index.find("runtime-variant" if variant else "runtime", python=app.python, variant=variant)
-        builder = index.find("builder-variant" if variant else "builder", python=app.python, variant=variant)
-        fields = {
-            "name": name,
-            "minor": app.python,
-            "version": config.python.versions[app.python].version,
-            "variant": f"-{variant}" if variant else "",
-        }
-        drafts.append(
-            Draft(
-                name,
-                uses={FROM: runtime, "builder": builder},
-                python=app.python,
-                variant=variant,
-                app=name,
-                tag_templates=config.tags.app,
-                tag_fields=fields,
-            )
-        )
+        drafts.append(app_draft(config, name, app, index))
     return drafts
 
 
@@ -188,11 +169,6 @@ def _prepare(step: Preparation) -> list[str]:
     return [f"project-files={len(names)}"]  # their contents are hashed with the context
 
 
-def _smoke(config: Config, target: Target) -> list[str] | None:
-    assert target.app is not None
-    return list(config.apps[target.app].smoke)
-
-
 PROJECT = Recipe(
     kind="project",
     expand=_expand,
@@ -203,5 +179,5 @@ PROJECT = Recipe(
     selected_by_version=True,
     variables=_variables,
     prepare=_prepare,
-    smoke=_smoke,
+    smoke=app_smoke,
 )

@@ -69,8 +69,8 @@ lint-codespell: setup  ## [tool.codespell] in pyproject.toml
 lint-zizmor: setup  ## --offline: no GitHub API calls
 	$(BIN)/zizmor --offline .github/workflows/
 
-bench: setup host
-	$(BIN)/python scripts/dev/benchmark.py
+bench: setup host  ## make bench [BENCH_ARGS=--quick]: 3.13 (release, fast) vs Debian's python3.13; build/bench/
+	$(BIN)/invoke bench $(BENCH_ARGS)
 
 golden: setup  ## regenerate tests/golden/ from the recipes (review the diff, then commit it)
 	PYFAMILY_UPDATE_GOLDEN=1 $(BIN)/python -m pytest tests/unit/test_render.py -q

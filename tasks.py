@@ -124,3 +124,30 @@ def publish(
 ):
     """Push the verified public images of the selection to each registry: every blob first, tags last."""
     cli.publish(config, _chosen(version, target, variant, apps), profile, registry or (), allow_profile or ())
+
+
+@task(
+    iterable=["also", "benchmark"],
+    help={
+        "config": CONFIG_HELP,
+        "version": "Python minor to compare (default 3.13)",
+        "quick": "a few minutes: 3 repeats, 5 benchmarks, release measured only if already built",
+        "also": "another image to compare, IMAGE or IMAGE=COMMAND (default command python3; repeatable)",
+        "repeats": "fresh containers per start-up timing (default 7, or 3 with --quick)",
+        "benchmark": "pyperformance benchmark to run instead of the default subset (repeatable)",
+    },
+)
+@cli.reports_user_errors
+def bench(c, config=None, version="3.13", quick=False, also=None, repeats=0, benchmark=None):
+    """Compare X.Y (release, fast) with Debian's pythonX.Y on the same base: size, start-up, pyperformance, builds."""
+    from pyfamily import bench as benchmarks
+
+    options = benchmarks.Options(
+        config=config,
+        version=version,
+        quick=quick,
+        also=also or (),
+        repeats=int(repeats),
+        benchmarks=benchmark or (),
+    )
+    print(benchmarks.table(benchmarks.run(options)))

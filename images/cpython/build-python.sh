@@ -6,7 +6,8 @@
 #
 # Extra flags come from the build profile (release: --enable-optimizations --with-lto).
 # Writes DESTDIR/usr/local/share/pkgdeps/pythonMINOR.txt: the Debian packages the
-# staged tree needs at run time (computed with find-libdeps).
+# staged tree needs at run time (computed with find-libdeps). The stdlib's bytecode is
+# made afterwards by pack-stdlib.py (its own step, so changing it does not recompile).
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -23,23 +24,38 @@ trap 'rm -rf "$src"' EXIT
 tar -xf "$tarball" -C "$src" --strip-components=1
 cd "$src"
 
-# Shared libpython so every interpreter of a minor version shares one copy; pip is left
-# out (ensurepip and its bundled wheel stay, so `python -m venv` still gets pip).
+# --enable-shared builds the stdlib's objects position-independent and links libpython3.X.so from them, for
+# programs that embed Python (in `all`); pythonX.Y itself is relinked statically from the same objects below.
+# pip is left out (ensurepip and its bundled wheel stay, so `python -m venv` still gets pip).
 # System expat/libffi/libmpdec (3.13+ default) take Debian's security updates.
-./configure \
+# OPT is CPython's default without -g: the tree is stripped anyway, and debug info makes every compile and the
+# LTO links slower. PGO trains on as many test processes as there are cores.
+OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TESTTIMEOUT)" ./configure \
     --build="$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)" \
     --prefix=/usr/local \
     --enable-option-checking=fatal \
     --enable-shared \
+    --without-static-libpython \
     --enable-loadable-sqlite-extensions \
     --with-system-expat \
     --with-ensurepip=no \
     --disable-test-modules \
     "$@"
 
-# Debian hardening flags, minus its -O2 that would override CPython's own -O3.
-# Passed to make, not configure, so they stay out of sysconfig (see altinstall below).
-cflags="$(DEB_CFLAGS_MAINT_STRIP=-O2 dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+# gcc LTO as configured is one serial partition (-flto-partition=none) with -g: the longest steps of a
+# release build on few cores. Link-time work is split across the cores instead (gcc's default partitioning),
+# and no debug info is produced. Objects stay fat: _bootstrap_python and _freeze_module link with -fno-lto.
+if grep -q -- '-flto-partition=none' Makefile; then
+    sed -i -e 's/ -flto / -flto=auto /g; s/ -flto-partition=none//g' \
+        -e '/^CONFIGURE_\(C\|LD\)FLAGS_NODIST=/s/ -g\( \|$\)/\1/' Makefile
+fi
+
+# Debian hardening flags, minus its -O2 that would override CPython's own -O3 and its -g (stripped anyway).
+# -fno-semantic-interposition (configure adds it only with --enable-optimizations): the objects are -fPIC for
+# libpython, and without it gcc may not inline or call directly any exported function, which costs the static
+# interpreter too. Passed to make, not configure, so they stay out of sysconfig (see altinstall below).
+cflags="$(DEB_CFLAGS_MAINT_STRIP='-O2 -g' dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+cflags+=" -fno-semantic-interposition"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 # Frame pointers make perf/eBPF profilers usable, as in the official images.
 case "$(dpkg --print-architecture)" in
@@ -48,16 +64,28 @@ case "$(dpkg --print-architecture)" in
     *) cflags+=" -fno-omit-frame-pointer" ;;
 esac
 
+start=$SECONDS
 make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags"
-# Relink only the interpreter with an rpath to its own libpython: it then runs without
-# ldconfig, never picks up another libpython3.X.so.1.0, and resolves in DESTDIR too.
-# ($$ survives make; the quotes keep $ORIGIN literal for the linker.)
+echo "build-python: make took $((SECONDS - start)) s"
+# Relink the interpreter statically from libpython's own objects: no PLT/GOT indirection into a shared
+# library, thread-local state read directly (initial/local-exec TLS instead of __tls_get_addr), and no
+# libpython3.X.so to load at start. -export-dynamic (LINKFORSHARED) still exports the C API to extension
+# modules. Same objects (PGO-optimised in release), so one compile gives both.
+start=$SECONDS
 rm python
-make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags -Wl,-rpath='\$\$ORIGIN/../lib'" python
+# shellcheck disable=SC2016  # $(LIBRARY_OBJS) is for make to expand
+make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags" \
+    LINK_PYTHON_OBJS='$(LIBRARY_OBJS)' LINK_PYTHON_DEPS='$(LIBRARY_OBJS)' python
+echo "build-python: static relink took $((SECONDS - start)) s"
+if readelf -d python | grep -q 'NEEDED.*libpython'; then
+    echo "build-python: python still links libpython" >&2
+    exit 1
+fi
 # altinstall: only version-suffixed names, so several versions share one /usr/local.
 # No flags here: sysconfig data is regenerated now (python is newer) and would record
-# make's LDFLAGS/EXTRA_CFLAGS, putting this rpath into every pip-built extension.
-make altinstall DESTDIR="$destdir"
+# make's LDFLAGS/EXTRA_CFLAGS. Its compileall step (3 levels of .pyc, errors ignored) is skipped
+# by an option compileall refuses: pack-stdlib.py below compiles the one level that ships.
+make altinstall DESTDIR="$destdir" COMPILEALL_OPTS=--pyfamily-skips-compileall
 
 cd "$destdir/usr/local"
 stdlib=lib/python$minor
@@ -67,8 +95,6 @@ rm -rf "$stdlib"/{idlelib,tkinter,turtledemo,turtle.py} "bin/idle$minor" share/m
 # Test suites and test-only extension modules; unittest, lib2to3 etc. stay.
 find "$stdlib" -depth -type d \( -name test -o -name tests -o -name idle_test \) -exec rm -rf {} +
 rm -f "$stdlib"/lib-dynload/{_test,_xxtestfuzz,xxlimited,_ctypes_test}*.so
-# No .pyc, as in the official images: they would add 12 MB (plain level only) to 32 MB
-# (the three levels altinstall compiles); Python writes them on import where it can.
 find . -depth -type d -name __pycache__ -exec rm -rf {} +
 find . -name '*.a' -delete
 

@@ -4,7 +4,7 @@
 # pip, setuptools and wheel for each Python; python3 is 3.11.
 FROM pyfamily-test/python:base
 RUN apt-install build-essential pkg-config git libbz2-dev libffi-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev libexpat1-dev libpq-dev libxml2-dev libxslt1-dev libyaml-dev
-COPY --from=pyfamily-test/python:cpython-3.11.2-fast / /
+COPY --from=pyfamily-test/python:cpython-3.11.2-fast /usr/local/ /usr/local/
 ARG PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -64,13 +64,17 @@ def test_runtime_has_no_compiler_headers_or_pip(family, minor):
 
 @pytest.mark.parametrize("minor", MINORS)
 def test_runtime_and_all_hold_byte_identical_interpreters(family, minor):
-    paths = f"/usr/local/bin/python{minor} /usr/local/lib/libpython{minor}.so.1.0"
+    # The interpreter is static (#11), so the runtime has no libpython; `all` and the builder keep it, identical,
+    # for programs that embed Python.
+    interpreter, library = f"/usr/local/bin/python{minor}", f"/usr/local/lib/libpython{minor}.so.1.0"
     digests = {}
-    for name in (minor, "all", f"builder-{minor}"):
+    both = f"{interpreter} {library}"
+    for name, paths in ((minor, interpreter), ("all", both), (f"builder-{minor}", both)):
         code, output = support.run(family.ref(name), f"sha256sum {paths}", network="none")
         assert code == 0, output
-        digests[name] = output
-    assert digests[minor] == digests["all"] == digests[f"builder-{minor}"]
+        digests.update({(name, path): digest for digest, path in (line.split() for line in output.splitlines())})
+    assert digests[(minor, interpreter)] == digests[("all", interpreter)] == digests[(f"builder-{minor}", interpreter)]
+    assert digests[("all", library)] == digests[(f"builder-{minor}", library)]
 
 
 def test_python3_in_all_is_the_default(family):

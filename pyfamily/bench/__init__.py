@@ -1,0 +1,175 @@
+"""Bench: this family's X.Y (release and fast profiles) side by side with Debian's own pythonX.Y on the same base.
+
+`invoke bench` (`make bench`) builds what it needs, then measures in one run: image size, cold start (fresh
+writable and fresh read-only container), warm start, a pyperformance subset, the CPython compile time per
+profile, a no-op rebuild and a refresh (`build --refresh`) against a cold build. It prints one table and writes
+build/bench/bench.json and build/bench/bench.png. Never part of `make test`: nothing here is an assertion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyfamily import build, config, engine, plan
+from pyfamily.bench import measure
+from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Say, Subject
+from pyfamily.bench.output import chart, table
+from pyfamily.errors import UserError
+from pyfamily.plan import Selection
+
+__all__ = ["Options", "run", "table"]
+
+
+@dataclass
+class Options:
+    config: str | None = None
+    version: str = "3.13"
+    quick: bool = False
+    also: Sequence[str] = ()  # IMAGE or IMAGE=COMMAND (default command: python3)
+    repeats: int = 0  # 0: 7, or 3 with --quick
+    benchmarks: Sequence[str] = ()  # default: all of BENCHMARKS, or the first QUICK_BENCHMARKS with --quick
+    out: Path = OUT
+
+
+# --- building ------------------------------------------------------------------------------------------------
+
+
+def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -> dict[str, Any]:
+    family = plan.expand(config.load(options.config), profile)
+    selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
+    settings = build.Settings(refresh=refresh, ca_bundle=build.resolve_ca_bundle(family.config))
+    started = time.monotonic()
+    report = build.run(selected, settings, say=lambda line: say(f"  {line}"))
+    report.check()
+    seconds = time.monotonic() - started
+    results = {r.target.name: r for r in report.results}
+    runtime, cpython = results[options.version], results[f"cpython-{options.version}"]
+    return {
+        "profile": profile,
+        "image": runtime.image_id,
+        "base": results["base"].image_id,
+        "size": runtime.size,
+        "wall_seconds": seconds,
+        "statuses": {name: r.status.value for name, r in results.items()},
+        "cpython_status": cpython.status.value,
+        "cpython_seconds": cpython.seconds if cpython.status == build.Status.BUILT else None,
+    }
+
+
+def _release_present(options: Options) -> bool:
+    """Whether the release runtime is built and up to date, without building anything (for --quick)."""
+    family = plan.expand(config.load(options.config), "release")
+    target = family.targets.get(f"cpython-{options.version}")
+    if target is None:
+        return False
+    try:
+        engine.client().images.get(target.ref)
+    except Exception:  # any engine answer but an image: not present
+        return False
+    return True
+
+
+def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """CPython compile seconds per profile: measured now when compiled now, else the last measurement kept."""
+    path = out / "compile-times.json"
+    known: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    for profile, info in builds.items():
+        if info.get("cpython_seconds"):
+            known[profile] = {
+                "seconds": info["cpython_seconds"],
+                "selection_seconds": info["wall_seconds"],  # the whole selection, cold
+                "measured": dt.date.today().isoformat(),
+            }
+    path.write_text(json.dumps(known, indent=2))
+    return known
+
+
+def _debian_image(base_image: str, minor: str, say: Say) -> str:
+    """Debian's own pythonX.Y, apt-installed on this family's base (built here, cached by the engine)."""
+    ref = f"{DEBIAN_REPOSITORY}:{minor}"
+    dockerfile = f"FROM {base_image}\nRUN apt-install python{minor}\n"
+    say(f"building {ref}: apt-install python{minor} on this family's base")
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text(dockerfile)
+        cli = engine.build_cli()
+        subprocess.run(
+            ["nice", "-n", "10", *cli.build_command(), "-q", "-t", ref, context],
+            check=True,
+            env={**os.environ, **cli.environment()},
+            stdout=subprocess.DEVNULL,
+        )
+    return ref
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def run(options: Options, say: Say = print) -> Report:
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    repeats = options.repeats or (3 if options.quick else 7)
+    names = list(options.benchmarks) or list(BENCHMARKS)[: QUICK_BENCHMARKS if options.quick else None]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise UserError(f"--benchmark: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    notes: list[str] = []
+    builds: dict[str, dict[str, Any]] = {}
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    profiles = ["release", "fast"]
+    if options.quick and not _release_present(options):
+        profiles = ["fast"]
+        notes.append("--quick: release not built, so not measured (run `invoke bench` once without --quick)")
+    for profile in profiles:
+        say(f"building {options.version} ({profile})")
+        builds[profile] = _build(options, profile, say)
+    # A second build of the same selection: everything is up to date, so this is the no-op cost.
+    say("no-op rebuild (fast)")
+    builds["fast-noop"] = _build(options, "fast", say)
+    # What the scheduled job does: ask Debian and PyPI, rebuild only what has updates, never recompile CPython.
+    say("refresh (fast)")
+    builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
+    compile_times = _compile_times(out, builds)
+
+    debian = _debian_image(builds["fast"]["base"], options.version, say)
+    python = f"python{options.version}"
+    subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
+    subjects.append(Subject(f"debian python{options.version}", debian, python))
+    for extra in options.also:
+        ref, _, command = extra.partition("=")
+        subjects.append(Subject(ref, ref, command or "python3"))
+    for subject in subjects:
+        subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
+
+    say(f"start-up times, {repeats} fresh containers each")
+    for subject in subjects:
+        measure.startups(subject, repeats)
+    lib = measure.pyperf_lib(out, say)
+    say(f"pyperformance subset ({len(names)} benchmarks, pyperf --fast)")
+    for subject in subjects:
+        measure.pyperf(subject, lib, names, out, say)
+    apps = measure.app_smokes(options.config, 3 if options.quick else 5, say)
+
+    report = Report(
+        cores=os.cpu_count() or 0,
+        subjects=subjects,
+        builds={**builds, "compile_times": compile_times, "app_smokes": apps},
+        notes=notes,
+        started=started,
+        options={"version": options.version, "quick": options.quick, "repeats": repeats, "benchmarks": names},
+    )
+    (out / "bench.json").write_text(json.dumps(report.as_json(), indent=2))
+    try:
+        chart(report, out / "bench.png")
+    except ImportError:
+        report.notes.append("no chart: matplotlib is not installed (pip install matplotlib)")
+    return report

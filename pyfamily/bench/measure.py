@@ -1,0 +1,185 @@
+"""Measuring images side by side: start-up timings in fresh containers, pyperformance benchmarks, app smokes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pyfamily import config, engine, plan
+
+Say = Callable[[str], None]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "bench"
+DEBIAN_REPOSITORY = "pyfamily-bench/debian-python"
+IMPORTS = "import json, ssl, sqlite3, asyncio, email.parser, http.client, decimal"
+PYPERF_PACKAGES = ("pyperformance==1.14.0", "pyperf==2.10.0")
+# name: (pyperformance benchmark folder, extra arguments); the quick set first.
+BENCHMARKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "python_startup": ("bm_python_startup", ()),
+    "json_loads": ("bm_json_loads", ()),
+    "regex_v8": ("bm_regex_v8", ()),
+    "float": ("bm_float", ()),
+    "pickle": ("bm_pickle", ("pickle",)),
+    "json_dumps": ("bm_json_dumps", ()),
+    "unpickle": ("bm_pickle", ("unpickle",)),
+    "async_tree": ("bm_async_tree", ("none",)),
+    "sqlite_synth": ("bm_sqlite_synth", ()),
+    "richards": ("bm_richards", ()),
+    "nbody": ("bm_nbody", ()),
+    "deltablue": ("bm_deltablue", ()),
+}
+QUICK_BENCHMARKS = 5
+
+
+@dataclass
+class Subject:
+    """One image under test and the interpreter command it is run with."""
+
+    label: str
+    ref: str
+    python: str
+    size: int = 0
+    measures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    cores: int
+    subjects: list[Subject]
+    builds: dict[str, dict[str, Any]]
+    notes: list[str]
+    started: str
+    options: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "started": self.started,
+            "cores": self.cores,
+            "options": self.options,
+            "builds": self.builds,
+            "notes": self.notes,
+            "subjects": [
+                {"label": s.label, "ref": s.ref, "python": s.python, "size": s.size, **s.measures}
+                for s in self.subjects
+            ],
+        }
+
+
+# --- measuring -----------------------------------------------------------------------------------------------
+
+
+def docker(*args: str, timeout: float = 600) -> str:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args[:6])}... failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+# Times COMMAND inside the container, in ms, so container start and stop are not counted. $1: warm-up runs.
+TIMER = (
+    'i=0; while [ "$i" -lt "$1" ]; do "$2" -c "$3" || exit 1; i=$((i+1)); done; '
+    's=$(date +%s%N); "$2" -c "$3" || exit 1; e=$(date +%s%N); echo $(((e - s) / 1000))'
+)
+
+
+def start_ms(subject: Subject, *, read_only: bool, warm: bool) -> float:
+    flags = ["--read-only", "--tmpfs", "/tmp"] if read_only else []
+    command = ["sh", "-c", TIMER, "timer", "2" if warm else "0", subject.python, IMPORTS]
+    output = docker("run", "--rm", "--network", "none", *flags, "--entrypoint", "", subject.ref, *command)
+    return int(output.split()[-1]) / 1000
+
+
+def stats(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
+
+
+def startups(subject: Subject, repeats: int) -> None:
+    for key, read_only, warm in (
+        ("cold_writable_ms", False, False),
+        ("cold_read_only_ms", True, False),
+        ("warm_ms", False, True),
+    ):
+        subject.measures[key] = stats([start_ms(subject, read_only=read_only, warm=warm) for _ in range(repeats)])
+
+
+def pyperf_lib(out: Path, say: Say) -> Path:
+    """pyperformance's benchmarks and pyperf, from PyPI, unpacked once on the host; mounted read-only."""
+    lib = out / "pyperf-lib"
+    marker = lib / ".complete"
+    if marker.is_file() and marker.read_text() == " ".join(PYPERF_PACKAGES):
+        return lib
+    shutil.rmtree(lib, ignore_errors=True)
+    wheels = out / "wheels"
+    say(f"fetching {', '.join(PYPERF_PACKAGES)} from PyPI")
+    pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:", "-d", str(wheels)]
+    subprocess.run([*pip, *PYPERF_PACKAGES], check=True)
+    for wheel in sorted(wheels.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(lib)
+    marker.write_text(" ".join(PYPERF_PACKAGES))
+    return lib
+
+
+def pyperf(subject: Subject, lib: Path, names: Sequence[str], out: Path, say: Say) -> None:
+    results = out / "pyperf" / subject.label
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True)
+    os.chmod(results, 0o777)
+    data = "/bench/lib/pyperformance/data-files/benchmarks"
+    medians: dict[str, Any] = {}
+    for name in names:
+        folder, extra = BENCHMARKS[name]
+        say(f"  {subject.label}: {name}")
+        docker(
+            "run", "--rm", "--network", "none", "--entrypoint", "",
+            "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1",
+            "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out",
+            subject.ref, subject.python, f"{data}/{folder}/run_benchmark.py",
+            "--fast", "--quiet", "--inherit-environ", "PYTHONPATH,PYTHONDONTWRITEBYTECODE",
+            "-o", f"/bench/out/{name}.json", *extra,
+            timeout=1800,
+        )  # fmt: skip
+        values = pyperf_values(results / f"{name}.json")
+        medians[name] = stats([v * 1000 for v in values])  # ms per loop
+    subject.measures["pyperf_ms"] = medians
+
+
+def pyperf_values(path: Path) -> list[float]:
+    document = json.loads(path.read_text())
+    return [v for run in document["benchmarks"][0]["runs"] for v in run.get("values", [])]
+
+
+def app_smokes(config_file: str | None, runs: int, say: Say) -> dict[str, Any]:
+    """Fresh read-only smoke runs of the app images already built (none are built here)."""
+    family = plan.expand(config.load(config_file), None)
+    found: dict[str, Any] = {}
+    client = engine.client()
+    for name, app in family.config.apps.items():
+        ref = f"{family.config.repository}:{name}"
+        try:
+            client.images.get(ref)
+        except Exception:  # not built: not measured
+            continue
+        if not app.smoke:
+            continue
+        say(f"app {name}: smoke, fresh read-only container")
+        times = []
+        for _ in range(runs):
+            started = time.monotonic()
+            flags = ["--network", "none", "--read-only", "--tmpfs", "/tmp", "--entrypoint", ""]
+            docker("run", "--rm", *flags, ref, *app.smoke)
+            times.append((time.monotonic() - started) * 1000)
+        found[name] = stats(times)
+    return found

@@ -34,6 +34,18 @@ def docs(c, config=None):
     print(cli.write_docs(config))
 
 
+@task(
+    help={
+        "config": CONFIG_HELP,
+        "dry_run": "find, download and check the new releases and print the table, but leave the family file as is",
+    }
+)
+@cli.reports_user_errors
+def update_versions(c, config=None, dry_run=False):
+    """Move each Python minor to its newest patch release: version and sha256 rewritten, comments kept."""
+    cli.update_versions(config, dry_run)
+
+
 @task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
 @cli.reports_user_errors
 def plan(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):

@@ -17,6 +17,10 @@ class SourceError(UserError):
     """A CPython source tarball could not be fetched or did not match its pinned checksum."""
 
 
+class ReleaseError(UserError):
+    """No release listing answered for a Python minor, so its newest patch release is unknown."""
+
+
 class EngineError(UserError):
     """No usable Docker engine or CLI."""
 

@@ -38,10 +38,17 @@ def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
     return {"configure_flags": profile.configure}
 
 
-def source_urls(config: Config, python: Any) -> list[str]:
-    """Where a tarball may come from: python.org, the Debian archive(s), then the configured mirrors."""
+def source_locations(config: Config) -> tuple[list[str], list[str]]:
+    """Besides python.org: the Debian archive roots (sources.debian_archive, else the host's apt's) and the extra
+    mirrors (sources.mirrors, then $PYFAMILY_SOURCE_MIRRORS). `invoke update-versions` lists releases there too."""
     roots = [config.sources.debian_archive] if config.sources.debian_archive else sources.debian_archive_roots()
     mirrors = [*config.sources.mirrors, *os.environ.get(MIRRORS_ENV, "").split()]
+    return roots, mirrors
+
+
+def source_urls(config: Config, python: Any) -> list[str]:
+    """Where a tarball may come from: python.org, the Debian archive(s), then the configured mirrors."""
+    roots, mirrors = source_locations(config)
     return sources.candidate_urls(python, roots, mirrors)
 
 

@@ -84,9 +84,11 @@ def download(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     name: str = "a CPython source tarball",
+    html: bool = False,
 ) -> Served:
     """Write url's body into out and return its sha256 and size; raise Skip if url cannot serve it, and
-    Interrupted as soon as should_stop() is true. Errors writing out (the local disk) propagate as they are."""
+    Interrupted as soon as should_stop() is true. Errors writing out (the local disk) propagate as they are.
+    An HTML page is refused as not the file unless html is true (a directory listing, for instance)."""
     shown = redact_url(url)
     transfer = _Transfer(time.monotonic(), limits, should_stop or (lambda: False), name)
     try:
@@ -102,7 +104,7 @@ def download(
     except ValueError as exc:  # a URL that urllib3 cannot even parse
         raise Skip(describe(exc, url)) from exc
     with response:
-        transfer.total = _check_response(response, url)
+        transfer.total = _check_response(response, url, html)
         digest = _copy(response, url, out, transfer, progress)
     done, total = transfer.done, transfer.total
     if total is not None and done != total:
@@ -191,11 +193,11 @@ class _Watchdog:
                 return
 
 
-def _check_response(response: requests.Response, url: str) -> int | None:
-    """Raise Skip unless response is a 200 that could be the tarball; return its length if known."""
+def _check_response(response: requests.Response, url: str, html: bool = False) -> int | None:
+    """Raise Skip unless response is a 200 that could be the file (a page, if html); return its length if known."""
     if response.status_code != 200:
         raise Skip(_scrub(f"HTTP {response.status_code} {response.reason or ''}".strip(), url))
-    if response.headers.get("Content-Type", "").startswith("text/html"):
+    if not html and response.headers.get("Content-Type", "").startswith("text/html"):
         # A "soft 404" or captive portal page: certainly not the tarball, and not a checksum problem.
         raise Skip("answered with an HTML page instead of the file")
     try:

@@ -92,7 +92,7 @@ BAD_CONFIGS = [
     ("unknown tag placeholder", ('all: ["all{variant}"]', 'all: ["all{variant}{minr}"]'), ["tags.all[0]", "minr"]),
     ("unknown profile", ("  profile: fast", "  profile: fastest"), ["build.profile", "'fastest' is not a profile"]),
     ("both base origins", ("  debian:\n", "  from: debian:trixie-slim\n  debian:\n"), ["base", "not both"]),
-    ("bad repository", ("repository: snakepacker/python", "repository: ghcr.io/Snake:latest"), ["repository"]),
+    ("bad repository", ("repository: pyfamily/python", "repository: ghcr.io/Snake:latest"), ["repository"]),
     ("app without command", ("    cmd: [ipython]\n", ""), ["apps.ipython", "entrypoint"]),
     ("volume not absolute", ("/etc/letsencrypt,", "etc/letsencrypt,"), ["apps.certbot.volumes[0]", "absolute"]),
 ]

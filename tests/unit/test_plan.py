@@ -73,14 +73,14 @@ def test_tags_moving_and_dated(family, targets):
     assert plan.local_tags(tags, targets["base"], None) == ("base", "base-<date>")  # listings: no day
     assert targets["cpython-3.13"].tags == ()  # internal: never published
     assert plan.dated_tag(tags, targets["cpython-3.13"], DAY) is None
-    assert targets["cpython-3.13"].ref == "snakepacker/python:cpython-3.13.15-fast"
+    assert targets["cpython-3.13"].ref == "pyfamily/python:cpython-3.13.15-fast"
 
 
 def test_profile_changes_only_the_compiled_tree_reference(family):
     release = plan.expand(family, profile="release")
     assert release.profile == "release" and plan.expand(family).profile == "fast"
-    assert release["cpython-3.13"].ref == "snakepacker/python:cpython-3.13.15-release"
-    assert release["3.13"].ref == "snakepacker/python:3.13"
+    assert release["cpython-3.13"].ref == "pyfamily/python:cpython-3.13.15-release"
+    assert release["3.13"].ref == "pyfamily/python:3.13"
     with pytest.raises(UserError, match=r"'turbo' is not defined under build\.profiles"):
         plan.expand(family, profile="turbo")
 

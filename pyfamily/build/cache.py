@@ -15,7 +15,6 @@ from pyfamily.digest import INPUTS_LABEL, digest_of
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
-from pyfamily.plan import dated_tag
 
 CREATED_LABEL = "org.opencontainers.image.created"
 PROFILE_LABEL = "org.pyfamily.profile"  # fast or release: publish refuses fast images unless told otherwise
@@ -73,7 +72,8 @@ def labels(family: Family, target: Target, built: dt.datetime, revision: str, so
     found = {
         "org.opencontainers.image.title": f"{config.repository}:{target.tags[0] if target.tags else target.name}",
         "org.opencontainers.image.description": recipe_of(target).describe(config, target),
-        "org.opencontainers.image.version": version or dated_tag(config.tags, target, built.date()) or target.name,
+        # no date: which dated tag an image gets is only known once it is built (pyfamily.plan.tags)
+        "org.opencontainers.image.version": version or (target.tags[-1] if target.tags else target.name),
         CREATED_LABEL: built.isoformat(timespec="seconds"),
         "org.opencontainers.image.source": source,
         "org.opencontainers.image.revision": revision,

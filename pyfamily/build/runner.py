@@ -27,6 +27,7 @@ import jinja2
 from pyfamily import engine
 from pyfamily.build import cache, lock
 from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
+from pyfamily.build.dated import add_dated_tag
 from pyfamily.build.processes import Processes, Stopped
 from pyfamily.build.status import Result, Status, check, duration, summary
 from pyfamily.digest import INPUTS_LABEL
@@ -34,7 +35,7 @@ from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.recipe import ROOT
 from pyfamily.model import Family, Target
-from pyfamily.plan import Plan, local_tags
+from pyfamily.plan import Plan, dated_tag
 from pyfamily.redaction import redact_text
 from pyfamily.render import CA_SECRET_ID, render
 
@@ -45,6 +46,11 @@ Say = Callable[[str], None]
 def default_cache_dir() -> Path:
     """Where source tarballs and locks are kept: $PYFAMILY_CACHE, else ~/.cache/pyfamily."""
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pyfamily")
+
+
+def clock() -> dt.datetime:
+    """The build time (UTC): the created label, and the day of a fresh image's dated tag."""
+    return dt.datetime.now(dt.UTC)
 
 
 def default_jobs() -> int:
@@ -228,7 +234,7 @@ class _Scheduler:
         extra = recipe.prepare(step) if recipe.prepare else []
         if self.processes.stopping:
             raise Stopped
-        built = dt.datetime.now(dt.UTC)
+        built = clock()
         labels = cache.labels(family, target, built, settings.revision, settings.source or git_source())
         digest = cache.inputs_digest(family, target, context.directory, [*extra, *cache.stable_labels(labels)])
         existing = None if settings.refresh else cache.up_to_date(target, digest)
@@ -238,12 +244,7 @@ class _Scheduler:
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
             return
         self.say(f"[{target.name}] building {target.ref}")
-        tags = dict.fromkeys(
-            [
-                target.ref,
-                *(f"{target.repository}:{tag}" for tag in local_tags(family.config.tags, target, built.date())),
-            ]
-        )
+        tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}" for tag in target.tags)])
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
         request = BuildRequest(
@@ -251,4 +252,7 @@ class _Scheduler:
         )
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
+        dated = add_dated_tag(family.config.tags, target, image, built.date())
+        if dated and dated != dated_tag(family.config.tags, target, built.date()):
+            self.say(f"[{target.name}] an earlier build of today has the first dated tag; this one is {dated}")
         result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

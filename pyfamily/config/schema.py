@@ -22,6 +22,7 @@ from pyfamily.config.tags import (
     DateFormat,
     PythonTagTemplate,
     public_tag_complaint,
+    uses_placeholder,
 )
 from pyfamily.config.values import (
     PLAIN,
@@ -83,12 +84,33 @@ class DebianBootstrap(Model):
 class BaseSpec(Model):
     debian: DebianBootstrap | None = None
     from_image: ImageRef | None = Field(default=None, alias="from")
+    # The Debian suite of the `from:` image, for the {suite} tag placeholder only (a bootstrapped base's suite is
+    # debian.suite). Needed when a tag template uses {suite}.
+    suite: DebianSuite | None = None
 
     @model_validator(mode="after")
     def _one_origin(self) -> Self:
         if self.debian is not None and self.from_image is not None:
             raise refusal("give either `debian:` (bootstrap with mmdebstrap) or `from:` (an image), not both")
+        if self.suite is not None and self.from_image is None:
+            refuse_all(
+                "BaseSpec",
+                [
+                    (
+                        ("suite",),
+                        "`suite:` names the Debian suite of a `from:` image; a bootstrapped base's suite is "
+                        "`debian.suite`, so remove `suite:` or start base `from:` an image",
+                        self.suite,
+                    )
+                ],
+            )
         return self
+
+    @property
+    def debian_suite(self) -> str | None:
+        """The Debian suite of base: the bootstrapped one, or what `suite:` says a `from:` image is (else None)."""
+        bootstrap = self.bootstrap
+        return bootstrap.suite if bootstrap is not None else self.suite
 
     @property
     def bootstrap(self) -> DebianBootstrap | None:
@@ -239,12 +261,29 @@ class BuildSpec(Model):
 
 
 class TagsSpec(Model):
-    base: list[BaseTagTemplate] = Field(default=["base"], min_length=1)
-    python: list[PythonTagTemplate] = Field(default=["{minor}{variant}", "{version}{variant}"], min_length=1)
-    all: list[AllTagTemplate] = Field(default=["all{variant}"], min_length=1)
+    """Moving tags per kind and the dated tag made from each image's last moving tag, so the last template should be
+    the fully specified one (3.13.15-trixie gives 3.13.15-trixie-20261123). The plain tags (3.13, base) follow the
+    family's suite; the -{suite} ones say it. A second build of a target on the same day gets the dated tag with
+    .1, .2, ... appended (pyfamily.plan.tags)."""
+
+    base: list[BaseTagTemplate] = Field(default=["base", "base-{suite}"], min_length=1)
+    python: list[PythonTagTemplate] = Field(
+        default=["{minor}{variant}", "{minor}{variant}-{suite}", "{version}{variant}", "{version}{variant}-{suite}"],
+        min_length=1,
+    )
+    all: list[AllTagTemplate] = Field(default=["all{variant}", "all{variant}-{suite}"], min_length=1)
     app: list[AppTagTemplate] = Field(default=["{name}"], min_length=1)
     dated: DatedTagTemplate = "{tag}-{date}"
     date_format: DateFormat = "%Y%m%d"
+
+    def using(self, placeholder: str) -> list[tuple[str, int, str]]:
+        """(kind, index, template) of every moving-tag template with `placeholder`."""
+        return [
+            (kind, index, template)
+            for kind in ("base", "python", "all", "app")
+            for index, template in enumerate(getattr(self, kind))
+            if uses_placeholder(template, placeholder)
+        ]
 
 
 class Config(Model):
@@ -267,7 +306,7 @@ class Config(Model):
     @model_validator(mode="after")
     def _references_and_tags(self) -> Self:
         """Apps name a Python of the matrix and a variant that exists; every public tag is valid and not reserved."""
-        faults: list[tuple[KeyPath, str, object]] = []
+        faults: list[tuple[KeyPath, str, object]] = self._suite_faults()
         versions = self.python.versions
         variants = [PLAIN, *self.variants]
         for name, app in self.apps.items():
@@ -303,10 +342,24 @@ class Config(Model):
         refuse_all("Config", list(dict.fromkeys(faults)))
         return self
 
+    def _suite_faults(self) -> list[tuple[KeyPath, str, object]]:
+        """{suite} needs a suite: a base `from:` an image must say which one it is."""
+        using = self.tags.using("suite")
+        if self.base.debian_suite is not None or not using:
+            return []
+        shown = ", ".join(f"tags.{kind}[{index}] {show(template)}" for kind, index, template in using)
+        message = (
+            f"base starts `from:` an image, so {{suite}} in {shown} has no value; say which Debian suite the image "
+            "is with `suite:` under base (e.g. suite: trixie; it names tags only), or remove {suite} from those "
+            "tag templates"
+        )
+        return [(("base", "from"), message, self.base.from_image)]
+
     def _tag_faults(
         self, loc: KeyPath, who: str, kind: str, fields: dict[str, str]
     ) -> list[tuple[KeyPath, str, object]]:
         faults: list[tuple[KeyPath, str, object]] = []
+        fields = {"suite": self.base.debian_suite or "suite", **fields}
         for index, template in enumerate(getattr(self.tags, kind)):
             tag = template.format(**{name: fields[name] for name in TAG_FIELDS[kind]})
             complaint = public_tag_complaint(tag)

@@ -19,11 +19,13 @@ from pyfamily.config.paths import show
 from pyfamily.config.values import Text, rule
 
 # Placeholders each tag list may use; checked so a typo fails at load time, not at build time.
+# {suite} is the Debian suite of base: base.debian.suite, or base.suite for a base `from:` an image (the schema
+# refuses {suite} when a `from:` base does not say its suite).
 TAG_FIELDS: dict[str, set[str]] = {
-    "base": set(),
-    "python": {"minor", "version", "variant"},
-    "all": {"variant"},
-    "app": {"name", "minor", "version", "variant"},
+    "base": {"suite"},
+    "python": {"minor", "version", "variant", "suite"},
+    "all": {"variant", "suite"},
+    "app": {"name", "minor", "version", "variant", "suite"},
     "dated": {"tag", "date"},
 }
 # The build's internal tags are rootfs-<suite>, cpython-<version>-<profile> and builder-<minor>[-<variant>]; no
@@ -34,8 +36,24 @@ DOCKER_TAG_WORDS = "a tag is up to 128 letters, digits, '_', '.' and '-', not st
 
 # Sample values of every placeholder, in each shape they take (a variant is "" or "-<name>").
 _SAMPLES: tuple[dict[str, str], ...] = (
-    {"minor": "3.13", "version": "3.13.15", "variant": "", "name": "app", "tag": "3.13.15", "date": "20000101"},
-    {"minor": "3.14", "version": "3.14.0rc1", "variant": "-pillow", "name": "my-app", "tag": "all-x", "date": "2000"},
+    {
+        "minor": "3.13",
+        "version": "3.13.15",
+        "variant": "",
+        "name": "app",
+        "suite": "trixie",
+        "tag": "3.13.15",
+        "date": "20000101",
+    },
+    {
+        "minor": "3.14",
+        "version": "3.14.0rc1",
+        "variant": "-pillow",
+        "name": "my-app",
+        "suite": "bookworm-backports",
+        "tag": "all-x",
+        "date": "2000",
+    },
 )
 _SAMPLE_DAYS = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
 
@@ -49,6 +67,11 @@ def public_tag_complaint(tag: str) -> str | None:
         listing = ", ".join(f"{p}..." for p in RESERVED_TAG_PREFIXES)
         return f"the tag {show(tag)}, but tags starting with {listing} are reserved for the build's internal images"
     return None
+
+
+def uses_placeholder(template: str, name: str) -> bool:
+    """Whether a (valid) template has the placeholder {name}."""
+    return any(field == name for _, field, _, _ in string.Formatter().parse(template))
 
 
 def _placeholders(allowed: Iterable[str]) -> str:

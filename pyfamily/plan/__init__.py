@@ -2,17 +2,28 @@
 
 from pyfamily.plan.expand import expand, resolve_profile
 from pyfamily.plan.select import Plan, Selection, levels, select
-from pyfamily.plan.tags import dated_tag, local_tags, moving_tags, today
+from pyfamily.plan.tags import (
+    dated_series,
+    dated_tag,
+    dated_tag_to_add,
+    local_tags,
+    moving_tags,
+    series_number,
+    today,
+)
 
 __all__ = [
     "Plan",
     "Selection",
+    "dated_series",
     "dated_tag",
+    "dated_tag_to_add",
     "expand",
     "levels",
     "local_tags",
     "moving_tags",
     "resolve_profile",
     "select",
+    "series_number",
     "today",
 ]

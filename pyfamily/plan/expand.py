@@ -65,7 +65,8 @@ def expand(config: Config, profile: str | None = None) -> Family:
 
 def _target(config: Config, item: _Declared) -> Target:
     draft = item.draft
-    tags = moving_tags(draft.tag_templates, draft.tag_fields)
+    # {suite} is the family's, the same for every kind; the schema refused it when base has no suite
+    tags = moving_tags(draft.tag_templates, {"suite": config.base.debian_suite or "", **draft.tag_fields})
     ref_tag = tags[0] if tags else (draft.internal_tag or draft.name)
     return Target(
         name=draft.name,

@@ -21,11 +21,12 @@ from pydantic import ValidationError
 from tabulate import tabulate
 
 from pyfamily import engine
-from pyfamily.build.cache import CREATED_LABEL, PROFILE_LABEL, built_on
+from pyfamily.build.cache import CREATED_LABEL, PROFILE_LABEL
+from pyfamily.build.dated import dated_tags
 from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
-from pyfamily.plan import Plan, dated_tag
+from pyfamily.plan import Plan
 from pyfamily.publish.registry import PushedImage, RegistryClient
 from pyfamily.verify import records
 
@@ -58,14 +59,18 @@ class Row:
 class _Image:
     target: Target
     image: docker.models.images.Image
-    tags: tuple[str, ...]  # moving tags, then the dated one
+    dated: tuple[str, ...]  # its dated (immutable) tags, as the local engine has them
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Moving tags, then the dated ones."""
+        return (*self.target.tags, *self.dated)
 
 
-def dated_tag_of(config: Config, target: Target, labels: dict[str, str]) -> str:
-    """The immutable tag carries the day the image was built (its created label), not the day it is pushed."""
-    tag = dated_tag(config.tags, target, built_on(labels))
-    assert tag is not None
-    return tag
+def dated_tags_of(config: Config, target: Target, image: docker.models.images.Image) -> tuple[str, ...]:
+    """The dated tags the image has locally: of the day it was built (its created label), not the day it is pushed,
+    with the .N suffix a later build of that day got (pyfamily.plan.tags)."""
+    return tuple(dated_tags(config.tags, target, image))
 
 
 def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str]) -> list[_Image]:
@@ -102,7 +107,14 @@ def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str])
             f"publishing (allowed: {', '.join(sorted(allowed))}); rebuild with --profile release, or "
             "pass --allow-profile fast to publish them anyway."
         )
-    return [_Image(t, image, (*t.tags, dated_tag_of(config, t, image.labels))) for t, image in found]
+    dated = {t.name: dated_tags_of(config, t, image) for t, image in found}
+    undated = [t.ref for t, _ in found if not dated[t.name]]
+    if undated:
+        raise UserError(
+            f"Nothing was pushed: {', '.join(undated)} have no dated tag of the day they were built in the local "
+            "engine (was it removed?); rebuild them with `invoke build --refresh` to get one."
+        )
+    return [_Image(t, image, dated[t.name]) for t, image in found]
 
 
 def publish(
@@ -168,7 +180,7 @@ def _decide(
                 )
                 if same:
                     rows.append(Row(client.host, tag, "unchanged", current or "", 0))
-                elif current is not None and tag == item.tags[-1]:
+                elif current is not None and tag in item.dated:
                     refused.append(f"{client.host}/{repository}:{tag} (points at {current[:19]})")
                     rows.append(Row(client.host, tag, "refused", current, 0))
                 else:
@@ -178,7 +190,8 @@ def _decide(
     if refused:
         raise UserError(
             f"No tag was moved: the dated tags {', '.join(refused)} already exist with another image, "
-            "and a dated tag is never overwritten. Rebuild on another day, or change tags.dated."
+            "and a dated tag is never overwritten. Rebuild them (`invoke build --refresh`: a new image gets the "
+            "next .N of its day free in the local engine), or change tags.dated."
         )
     return moves, rows
 

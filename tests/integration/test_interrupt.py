@@ -74,7 +74,7 @@ def family_file(tmp_path: Path, base_ref: str, mirror: str) -> Path:
     path.write_text(f"""
 extends: {support.FIXTURE}
 repository: {REPOSITORY}
-base: {{debian: null, from: "{base_ref}"}}
+base: {{debian: null, from: "{base_ref}", suite: trixie}}
 sources: {{debian_archive: "{mirror}/debian", mirrors: ["{mirror}/slow"]}}
 """)
     return path

@@ -89,7 +89,11 @@ BAD_CONFIGS = [
     ("default not in matrix", ('default: "3.13"', 'default: "3.9"'), ["python.default", "'3.9' is not in the matrix"]),
     ("yaml syntax error", ("apps:", "apps: ["), ["not valid YAML", "line"]),
     ("duplicate key", ("  uv:\n", "  ipython:\n"), ["apps.ipython", "given twice"]),
-    ("unknown tag placeholder", ('all: ["all{variant}"]', 'all: ["all{variant}{minr}"]'), ["tags.all[0]", "minr"]),
+    (
+        "unknown tag placeholder",
+        ('all: ["all{variant}", "all{variant}-{suite}"]', 'all: ["all{variant}{minr}", "all{variant}-{suite}"]'),
+        ["tags.all[0]", "minr"],
+    ),
     ("unknown profile", ("  profile: fast", "  profile: fastest"), ["build.profile", "'fastest' is not a profile"]),
     ("both base origins", ("  debian:\n", "  from: debian:trixie-slim\n  debian:\n"), ["base", "not both"]),
     ("bad repository", ("repository: pyfamily/python", "repository: ghcr.io/Snake:latest"), ["repository"]),
@@ -125,7 +129,14 @@ def test_minimal_file_gets_defaults(tmp_path):
     family = load_text(tmp_path, MINIMAL)
     assert family.base.bootstrap is not None and family.base.bootstrap.suite == "trixie"
     assert family.apps == {} and family.variants == {}
-    assert family.tags.python == ["{minor}{variant}", "{version}{variant}"]
+    assert family.tags.python == [
+        "{minor}{variant}",
+        "{minor}{variant}-{suite}",
+        "{version}{variant}",
+        "{version}{variant}-{suite}",
+    ]
+    assert family.tags.base == ["base", "base-{suite}"] and family.tags.all == ["all{variant}", "all{variant}-{suite}"]
+    assert family.tags.app == ["{name}"] and family.base.debian_suite == "trixie"
 
 
 def test_empty_matrix_is_refused(tmp_path):
@@ -154,9 +165,28 @@ def test_several_mistakes_are_all_named(tmp_path):
 
 
 def test_base_from_an_image(tmp_path):
-    family = load_text(tmp_path, MINIMAL + "base:\n  from: debian:trixie-slim\n")
+    family = load_text(tmp_path, MINIMAL + "base:\n  from: debian:trixie-slim\n  suite: trixie\n")
     assert family.base.from_image == "debian:trixie-slim"
-    assert family.base.bootstrap is None
+    assert family.base.bootstrap is None and family.base.debian_suite == "trixie"
+
+
+def test_suite_placeholder_needs_a_suite_when_base_is_from_an_image(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, MINIMAL + "base:\n  from: debian:trixie-slim\n")
+    message = str(caught.value)
+    assert "base.from (line 8)" in message
+    assert "tags.base[1] 'base-{suite}'" in message and "tags.python[3] '{version}{variant}-{suite}'" in message
+    assert "with `suite:` under base" in message and "\n" not in message
+    # no {suite} in any template: no suite needed
+    plain = 'tags:\n  base: [base]\n  python: ["{minor}{variant}"]\n  all: ["all{variant}"]\n'
+    family = load_text(tmp_path, MINIMAL + "base:\n  from: debian:trixie-slim\n" + plain)
+    assert family.base.debian_suite is None
+
+
+def test_base_suite_is_only_for_a_base_from_an_image(tmp_path):
+    for base in ("base:\n  suite: trixie\n", "base:\n  debian: {suite: trixie}\n  suite: bookworm\n"):
+        with pytest.raises(ConfigError, match=r"base\.suite .*names the Debian suite of a `from:` image"):
+            load_text(tmp_path, MINIMAL + base)
 
 
 def test_extends_overlays_sections_key_by_key(tmp_path):

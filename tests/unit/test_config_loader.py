@@ -37,7 +37,7 @@ def test_package_exports_what_other_modules_use():
         assert hasattr(config, name), name
     assert config.RESERVED_TAG_PREFIXES == ("rootfs-", "cpython-", "builder-")
     assert config.DEFAULT_CONFIG == ROOT / "images.yaml" and config.DEFAULT_CONFIG.is_file()
-    assert config.TAG_FIELDS["app"] == {"name", "minor", "version", "variant"}
+    assert config.TAG_FIELDS["app"] == {"name", "minor", "version", "variant", "suite"}
 
 
 def test_fixture_registry_and_attributes_other_modules_read():

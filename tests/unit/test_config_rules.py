@@ -158,7 +158,7 @@ def test_base_from_is_an_image_reference(tmp_path, image):
     ],
 )
 def test_image_references_that_are_valid(tmp_path, image):
-    assert load_text(tmp_path, MINIMAL + f"base:\n  from: {image}\n").base.from_image == image
+    assert load_text(tmp_path, MINIMAL + f"base:\n  from: {image}\n  suite: trixie\n").base.from_image == image
 
 
 @pytest.mark.parametrize("module", ['"os; import evil"', "dbm..gnu", "1abc", '"a b"'])
@@ -250,7 +250,7 @@ def test_exec_form_lists_are_free_text_on_one_line(tmp_path):
         ('["{minor!z}"]', "{minor!z} in '{minor!z}' is not a plain placeholder"),
         ('["{minor!r}{variant}"]', "is not a plain placeholder"),
         ('["{minor[0]}"]', "unknown placeholder {minor[0]}"),
-        ('["{minr}"]', "valid here: {minor}, {variant}, {version}"),
+        ('["{minr}"]', "valid here: {minor}, {suite}, {variant}, {version}"),
         ('["{minor}}"]', "is not a valid template"),
         ('["{minor}:{variant}"]', "which Docker rejects"),
         ('["-{minor}"]', "which Docker rejects"),

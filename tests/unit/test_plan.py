@@ -63,17 +63,82 @@ def test_listing_order_groups_each_python(targets):
 
 def test_tags_moving_and_dated(family, targets):
     tags = family.tags
-    assert targets["3.13"].tags == ("3.13", "3.13.15")
-    assert plan.dated_tag(tags, targets["3.13"], DAY) == "3.13.15-20261121"
-    assert targets["3.11-pillow"].tags == ("3.11-pillow", "3.11.15-pillow")
-    assert plan.dated_tag(tags, targets["3.11-pillow"], DAY) == "3.11.15-pillow-20261121"
-    assert plan.local_tags(tags, targets["all-pillow"], DAY) == ("all-pillow", "all-pillow-20261121")
-    assert plan.local_tags(tags, targets["ipython"], DAY) == ("ipython", "ipython-20261121")
-    assert plan.local_tags(tags, targets["base"], DAY) == ("base", "base-20261121")
-    assert plan.local_tags(tags, targets["base"], None) == ("base", "base-<date>")  # listings: no day
+    assert targets["3.13"].tags == ("3.13", "3.13-trixie", "3.13.15", "3.13.15-trixie")
+    assert targets["3.13"].ref == "pyfamily/python:3.13"  # the plain tag: the family's suite
+    assert plan.dated_tag(tags, targets["3.13"], DAY) == "3.13.15-trixie-20261121"
+    assert targets["3.11-pillow"].tags == (
+        "3.11-pillow",
+        "3.11-pillow-trixie",
+        "3.11.15-pillow",
+        "3.11.15-pillow-trixie",
+    )
+    assert plan.dated_tag(tags, targets["3.11-pillow"], DAY) == "3.11.15-pillow-trixie-20261121"
+    assert plan.local_tags(tags, targets["all-pillow"], DAY) == (
+        "all-pillow",
+        "all-pillow-trixie",
+        "all-pillow-trixie-20261121",
+    )
+    assert plan.local_tags(tags, targets["ipython"], DAY) == ("ipython", "ipython-20261121")  # apps: {name}
+    assert plan.local_tags(tags, targets["base"], DAY) == ("base", "base-trixie", "base-trixie-20261121")
+    assert plan.local_tags(tags, targets["base"], None) == ("base", "base-trixie", "base-trixie-<date>")  # listings
     assert targets["cpython-3.13"].tags == ()  # internal: never published
     assert plan.dated_tag(tags, targets["cpython-3.13"], DAY) is None
     assert targets["cpython-3.13"].ref == "pyfamily/python:cpython-3.13.15-fast"
+
+
+def test_suite_tags_follow_the_family_suite(tmp_path):
+    bookworm = tmp_path / "bookworm.yaml"
+    bookworm.write_text(f"extends: {SHIPPED}\nbase:\n  debian: {{suite: bookworm}}\n")
+    targets = plan.expand(config.load(bookworm))
+    assert targets["3.13"].tags == ("3.13", "3.13-bookworm", "3.13.15", "3.13.15-bookworm")
+    assert targets["all"].tags == ("all", "all-bookworm") and targets["base"].tags == ("base", "base-bookworm")
+    assert targets["3.13"].ref == "pyfamily/python:3.13"
+    image = tmp_path / "image.yaml"
+    image.write_text(f"extends: {SHIPPED}\nbase: {{debian: null, from: 'debian:forky-slim', suite: forky}}\n")
+    assert plan.expand(config.load(image))["3.13-pillow"].tags[1] == "3.13-pillow-forky"
+    apps = tmp_path / "apps.yaml"
+    apps.write_text(f'extends: {SHIPPED}\ntags:\n  app: ["{{name}}", "{{name}}-{{suite}}"]\n')
+    assert plan.expand(config.load(apps))["ipython"].tags == ("ipython", "ipython-trixie")
+
+
+def test_dated_series_numbers_later_builds_of_a_day():
+    first = "3.13.15-trixie-20261121"
+    assert plan.series_number(first, first) == 0
+    assert plan.series_number(first, f"{first}.1") == 1 and plan.series_number(first, f"{first}.12") == 12
+    for other in (f"{first}.0", f"{first}.01", f"{first}.x", f"{first}1", f"{first}.1.2", "3.13.15-trixie", ""):
+        assert plan.series_number(first, other) is None, other
+    assert plan.dated_series(first, ["3.13", f"{first}.10", f"{first}.2", first, "3.13.15-trixie-20261122"]) == [
+        first,
+        f"{first}.2",
+        f"{first}.10",
+    ]
+
+
+def test_a_new_image_never_takes_a_dated_tag_another_image_has():
+    first = "base-trixie-20261121"
+    # the day's first build
+    assert plan.dated_tag_to_add(first, ["base", "base-trixie"], ["base", "base-trixie"]) == first
+    # a second build of the day (another image): the first keeps its tag
+    assert plan.dated_tag_to_add(first, ["base"], ["base", first]) == f"{first}.1"
+    assert plan.dated_tag_to_add(first, ["base"], [first, f"{first}.1", f"{first}.2"]) == f"{first}.3"
+    # numbered past the highest, never into a gap (a deleted image's tag may be in a registry)
+    assert plan.dated_tag_to_add(first, ["base"], [f"{first}.4"]) == f"{first}.5"
+    # another day's tags do not count
+    assert plan.dated_tag_to_add(first, ["base"], ["base-trixie-20261120", "base-trixie-20261120.1"]) == first
+    # the same image built again keeps its tag and gets no other
+    assert plan.dated_tag_to_add(first, ["base", first], ["base", first]) is None
+    assert plan.dated_tag_to_add(first, ["base", f"{first}.1"], [first, f"{first}.1"]) is None
+
+
+def test_listings_never_show_a_real_date():
+    """`list`, `plan` and `matrix` say which tags a build gives, never a day: whichever an image has depends on when
+    it was built (and a build of another day is not today's)."""
+    listed = cli.list_targets(str(SHIPPED))
+    shown = listed + cli.show_plan(str(SHIPPED), cli.selection()) + cli.github_matrix(str(SHIPPED), cli.selection())
+    today = plan.today()
+    for day in (today - dt.timedelta(days=1), today, today + dt.timedelta(days=1)):
+        assert day.strftime("%Y%m%d") not in shown
+    assert "3.13.15-trixie-<date>" in listed and "base-trixie-<date>" in listed and "ipython-<date>" in listed
 
 
 def test_profile_changes_only_the_compiled_tree_reference(family):
@@ -170,7 +235,7 @@ def test_github_matrix_has_one_entry_per_target_grouped_by_level():
     assert len({e["target"] for e in entries}) == len(entries)
     assert [e["level"] for e in entries] == sorted(e["level"] for e in entries)
     by_name = {e["target"]: e for e in entries}
-    assert by_name["3.13"]["tags"][:2] == ["3.13", "3.13.15"]
+    assert by_name["3.13"]["tags"] == ["3.13", "3.13-trixie", "3.13.15", "3.13.15-trixie"]
     assert by_name["ipython"]["needs"] == ["3.13", "builder-3.13"]
     assert document["levels"][0]["include"][0]["target"] == "base"
 

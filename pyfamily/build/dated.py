@@ -1,0 +1,54 @@
+"""Dated tags in the local engine: which an image has, and the one a freshly built image gets.
+
+The choice is pyfamily.plan.tags' (pure): a day's series is `<tag>-<date>`, then `.1`, `.2`, ...; an image keeps the
+dated tag it has, a new image gets the next free one of its day. Which day: the image's created label (the build
+day), so an image that is byte for byte one built on another day keeps that day's tag and gets no new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import docker.models.images
+
+from pyfamily import engine
+from pyfamily.build.cache import built_on
+from pyfamily.config import DOCKER_TAG, TagsSpec
+from pyfamily.errors import UserError
+from pyfamily.model import Target
+from pyfamily.plan import dated_series, dated_tag, dated_tag_to_add
+
+
+def tags_in(repository: str, refs: Iterable[str]) -> list[str]:
+    """The tags of `repository` among image references (repository:tag)."""
+    prefix = f"{repository}:"
+    return [ref.removeprefix(prefix) for ref in refs if ref.startswith(prefix)]
+
+
+def dated_tags(tags: TagsSpec, target: Target, image: docker.models.images.Image) -> list[str]:
+    """The dated tags `image` has locally: those of the series of the day its created label says, in build order
+    (none for an image pyfamily did not make)."""
+    day = built_on(image.labels or {})
+    first = dated_tag(tags, target, day) if day else None
+    return dated_series(first, tags_in(target.repository, image.tags)) if first else []
+
+
+def add_dated_tag(tags: TagsSpec, target: Target, image: docker.models.images.Image, day: dt.date) -> str | None:
+    """Tag a freshly built image with the next free tag of its day's series (the day of its created label, else
+    `day`), unless it has one of that series already; the tag added, or None."""
+    first = dated_tag(tags, target, built_on(image.labels or {}) or day)
+    if first is None:
+        return None
+    repository = target.repository
+    taken = tags_in(repository, (ref for other in engine.client().images.list(name=repository) for ref in other.tags))
+    chosen = dated_tag_to_add(first, tags_in(repository, image.tags), taken)
+    if chosen is None:
+        return None
+    if not DOCKER_TAG.fullmatch(chosen):
+        raise UserError(
+            f"{target.name}: the dated tag {chosen!r} is longer than Docker allows (128 characters); shorten "
+            "tags.dated or the last tag template of this kind."
+        )
+    image.tag(repository, chosen)
+    return chosen

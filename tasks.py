@@ -83,7 +83,7 @@ def matrix(c, config=None, version=None, target=None, variant=None, apps=True, p
         "offline": "use only cached source tarballs and images; no downloads",
         "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
         "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
-        "refresh": "rebuild everything without cache, picking up Debian and PyPI updates (scheduled builds)",
+        "refresh": "ask Debian and PyPI for updates; rebuild (without cache) only what has some, never CPython",
     },
 )
 @cli.reports_user_errors

@@ -1,24 +1,40 @@
 """The up-to-date cache: an image records the digest of its inputs in a label, and equal digests skip a build.
 
-The inputs of a target: its rendered context (Dockerfile, files, fetched tarball), the image IDs of everything
-it uses, and what its recipe's prepare step reports (e.g. the bootstrapped rootfs)."""
+The inputs of a target are named parts: each file of its rendered context (Dockerfile, files, fetched tarball),
+each stable label, what its recipe's prepare step reports (e.g. the bootstrap recipe and the rootfs image), and
+each target it uses, twice: by image ID (the bytes, which a refresh may change) and by that image's own recipe
+digest (what the family file and the recipes say, which a refresh leaves alone). An image records:
+
+- `org.pyfamily.inputs`: the digest an equal one of which skips the build. For most kinds every part but the
+  recipe ones; for a kind kept across refreshes (CPython) every part but the image ones, so a refreshed base
+  does not recompile it.
+- `org.pyfamily.recipe`: the digest of every part but the image ones, for the targets built from it.
+- `org.pyfamily.inputs.parts`: a short digest per part, so a rebuild can say which part changed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker.models.images
 
 from pyfamily import engine
-from pyfamily.digest import INPUTS_LABEL, digest_of
+from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
 
 CREATED_LABEL = "org.opencontainers.image.created"
 PROFILE_LABEL = "org.pyfamily.profile"  # fast or release: publish refuses fast images unless told otherwise
+RECIPE_LABEL = "org.pyfamily.recipe"
+PARTS_LABEL = "org.pyfamily.inputs.parts"
 PYTHON_LICENSE = "PSF-2.0"
+
+SHORT = 16  # hex digits per part in PARTS_LABEL: enough to tell a change
 
 
 def image_id(ref: str) -> str:
@@ -28,17 +44,100 @@ def image_id(ref: str) -> str:
     return str(image.id)
 
 
-def inputs_digest(family: Family, target: Target, context: Path, extra: list[str]) -> str:
-    parents = sorted(f"{need}={image_id(family[need].ref)}" for need in target.needs)
-    return digest_of(context, target.ref, *parents, *extra)
+def _recipe_of_image(ref: str) -> str:
+    """The recipe digest a used image records (its image ID for one made before recipe digests existed)."""
+    image = engine.image_or_none(ref)
+    if image is None:
+        raise LookupError(f"{ref} is not in the local engine although the plan built it; rebuild it.")
+    return str((image.labels or {}).get(RECIPE_LABEL) or image.id)
 
 
-def up_to_date(target: Target, digest: str) -> docker.models.images.Image | None:
-    """The existing image of `target` when it was built from exactly these inputs."""
-    existing = engine.image_or_none(target.ref)
-    if existing is not None and (existing.labels or {}).get(INPUTS_LABEL) == digest:
-        return existing
-    return None
+def _digest(parts: dict[str, str]) -> str:
+    hasher = hashlib.sha256()
+    for name, value in sorted(parts.items()):
+        hasher.update(f"{name}={value}".encode() + b"\0")
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Every input of one target, by part name (see the module's docstring)."""
+
+    parts: dict[str, str]
+
+    @property
+    def content(self) -> str:
+        """The digest of the bytes it is built from: its recipe parts left out, the image parts kept."""
+        return _digest({k: v for k, v in self.parts.items() if not k.startswith(RECIPE_PART)})
+
+    @property
+    def recipe(self) -> str:
+        """The digest of what the recipes and the family file say: the image parts left out."""
+        return _digest({k: v for k, v in self.parts.items() if not k.startswith(IMAGE_PART)})
+
+    def key(self, kept_across_refresh: bool) -> str:
+        """The digest the up-to-date check compares."""
+        return self.recipe if kept_across_refresh else self.content
+
+    def short_parts(self) -> str:
+        return json.dumps({k: v.removeprefix("sha256:")[:SHORT] for k, v in sorted(self.parts.items())})
+
+
+def inputs(family: Family, target: Target, context: Path, prepared: dict[str, str], labels: dict[str, str]) -> Inputs:
+    """The named parts of a target's inputs."""
+    parts = {f"file {p.relative_to(context)}": digest_of_files([(p, "")]) for p in context.rglob("*") if p.is_file()}
+    parts["ref"] = target.ref
+    parts.update({f"label {key}": value for key, value in labels.items() if key not in VOLATILE_LABELS})
+    parts.update(prepared)
+    for need in target.needs:
+        parts[f"{IMAGE_PART}{need}"] = image_id(family[need].ref)
+        parts[f"{RECIPE_PART}{need}"] = _recipe_of_image(family[need].ref)
+    return Inputs(parts)
+
+
+def input_labels(inputs: Inputs, key: str) -> dict[str, str]:
+    return {INPUTS_LABEL: key, RECIPE_LABEL: inputs.recipe, PARTS_LABEL: inputs.short_parts()}
+
+
+def built_image(target: Target) -> docker.models.images.Image | None:
+    return engine.image_or_none(target.ref)
+
+
+def why_rebuild(existing: docker.models.images.Image | None, inputs: Inputs, key: str) -> str | None:
+    """None when `existing` was built from exactly these inputs; else which parts changed, in a few words."""
+    if existing is None:
+        return "new"
+    labels = existing.labels or {}
+    if labels.get(INPUTS_LABEL) == key:
+        return None
+    try:
+        before: dict[str, str] = json.loads(labels.get(PARTS_LABEL) or "{}")
+    except ValueError:
+        before = {}
+    if not before:
+        return "inputs changed"
+    return changed_parts(before, json.loads(inputs.short_parts()))
+
+
+def changed_parts(before: dict[str, str], after: dict[str, str], limit: int = 3) -> str:
+    """`Dockerfile changed, base rebuilt` from two {part: short digest} maps."""
+    changed = []
+    for name in sorted(before.keys() | after.keys()):
+        if name.startswith(RECIPE_PART) or before.get(name) == after.get(name):
+            continue
+        kind, _, what = name.partition(" ")
+        if kind == "image":
+            changed.append(f"{what} rebuilt")
+        elif name not in before:
+            changed.append(f"{what or kind} added")
+        elif name not in after:
+            changed.append(f"{what or kind} removed")
+        else:
+            changed.append(f"{what or kind} changed")
+    if not changed:
+        return "inputs changed"
+    more = f" and {len(changed) - limit} more" if len(changed) > limit else ""
+    return ", ".join(changed[:limit]) + more
 
 
 def base_ref(family: Family, target: Target) -> str:
@@ -56,11 +155,7 @@ def registry_digest(ref: str) -> str | None:
 
 
 # Labels that change with every build or commit; every other label is an input (a change to it rebuilds).
-VOLATILE_LABELS = (CREATED_LABEL, "org.opencontainers.image.revision", INPUTS_LABEL)
-
-
-def stable_labels(found: dict[str, str]) -> list[str]:
-    return [f"label {key}={value}" for key, value in sorted(found.items()) if key not in VOLATILE_LABELS]
+VOLATILE_LABELS = (CREATED_LABEL, "org.opencontainers.image.revision", INPUTS_LABEL, RECIPE_LABEL, PARTS_LABEL)
 
 
 def labels(family: Family, target: Target, built: dt.datetime, revision: str, source: str) -> dict[str, str]:

@@ -30,9 +30,9 @@ from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
 from pyfamily.build.dated import add_dated_tag
 from pyfamily.build.processes import Processes, Stopped
 from pyfamily.build.status import Result, Status, check, duration, summary
-from pyfamily.digest import INPUTS_LABEL
 from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
+from pyfamily.kinds.freshness import AptLists, Probe
 from pyfamily.kinds.recipe import ROOT
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan, dated_tag
@@ -81,7 +81,7 @@ class Settings:
     docker_cli: str | None = None
     revision: str = "unknown"
     source: str = ""  # the org.opencontainers.image.source label; default: git_source()
-    refresh: bool = False  # rebuild without any cache, so Debian and PyPI updates are picked up
+    refresh: bool = False  # ask Debian and PyPI for updates; rebuild (without cache) what has some
     backend: str = "docker"
 
     @property
@@ -151,6 +151,8 @@ class _Step:
     log_dir: Path
     offline: bool
     refresh: bool
+    ca_bundle: Path | None
+    apt_lists: AptLists
     processes: Processes
     report: Say
 
@@ -160,6 +162,9 @@ class _Step:
     def should_stop(self) -> bool:
         return self.processes.stopping
 
+    def probe(self) -> Probe:
+        return Probe(self.family, self.target, self.context, self.ca_bundle, self.apt_lists)
+
     def run(self, command: Sequence[str], log: Path) -> int:
         return self.processes.run(command, log)
 
@@ -168,6 +173,7 @@ class _Scheduler:
     def __init__(self, plan: Plan, settings: Settings, backend: Backend, processes: Processes, say: Say) -> None:
         self.plan, self.family, self.settings = plan, plan.family, settings
         self.backend, self.processes, self.say = backend, processes, say
+        self.apt_lists = AptLists(settings.work_dir / "apt-lists")  # fetched by the first refresh question
 
     def run(self) -> list[Result]:
         graph = self.plan.graph()
@@ -213,7 +219,7 @@ class _Scheduler:
             result.status, result.detail = Status.FAILED, redact_text(f"{type(exc).__name__}: {exc}")
         result.seconds = time.monotonic() - started
         verb = result.status.value if result.status.good else result.status.value.upper()
-        detail = f": {result.detail}" if result.detail and not result.status.good else ""
+        detail = (f": {result.detail}" if not result.status.good else f" ({result.detail})") if result.detail else ""
         self.say(f"[{result.target.name}] {verb} in {duration(result.seconds)}{detail}")
 
     def _produce(self, result: Result) -> None:
@@ -228,28 +234,37 @@ class _Scheduler:
             settings.logs,
             settings.offline,
             settings.refresh,
+            settings.ca_bundle,
+            self.apt_lists,
             self.processes,
             self.say,
         )
-        extra = recipe.prepare(step) if recipe.prepare else []
+        prepared = recipe.prepare(step) if recipe.prepare else {}
         if self.processes.stopping:
             raise Stopped
         built = clock()
         labels = cache.labels(family, target, built, settings.revision, settings.source or git_source())
-        digest = cache.inputs_digest(family, target, context.directory, [*extra, *cache.stable_labels(labels)])
-        existing = None if settings.refresh else cache.up_to_date(target, digest)
-        if existing is not None:
+        inputs = cache.inputs(family, target, context.directory, prepared, labels)
+        key = inputs.key(recipe.kept_across_refresh)
+        existing = cache.built_image(target)
+        why = cache.why_rebuild(existing, inputs, key)
+        if why is None and existing is not None and settings.refresh and recipe.freshness:
+            self.say(f"[{target.name}] up to date with its recipe; asking Debian and PyPI for updates")
+            probe = step.probe()
+            why = ", ".join(reason for check in recipe.freshness for reason in check(probe)) or None
+        if why is None and existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
                 existing.tag(target.repository, tag)
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
+            result.detail = "no Debian or PyPI updates" if settings.refresh and recipe.freshness else ""
             return
-        self.say(f"[{target.name}] building {target.ref}")
+        result.detail = why or ""
+        self.say(f"[{target.name}] building {target.ref} ({result.detail})")
         tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}" for tag in target.tags)])
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
-        request = BuildRequest(
-            target, context, tuple(tags), {**labels, INPUTS_LABEL: digest}, secrets, settings.refresh, result.log
-        )
+        labels.update(cache.input_labels(inputs, key))
+        request = BuildRequest(target, context, tuple(tags), labels, secrets, settings.refresh, result.log)
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         dated = add_dated_tag(family.config.tags, target, image, built.date())

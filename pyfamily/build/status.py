@@ -58,7 +58,7 @@ def summary(results: list[Result]) -> str:
             duration(r.seconds) if r.seconds else "",
             _megabytes(r.size),
             r.image_id.removeprefix("sha256:")[:12],
-            "" if r.status.good else r.detail,
+            r.detail,  # why it was built, why it failed, or what a refresh found
         )
         for r in results
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyfamily.config import PLAIN, AppSpec, Config
+from pyfamily.kinds.freshness import Probe, app_venv_updates, apt_updates
 from pyfamily.kinds.recipe import Draft, Index, Listing, Recipe
 from pyfamily.model import FROM, Family, Target
 
@@ -57,6 +58,10 @@ def app_smoke(config: Config, target: Target) -> list[str] | None:
     return list(config.apps[target.app].smoke)
 
 
+def _venv_updates(probe: Probe) -> list[str]:
+    return app_venv_updates(probe, APP_PREFIX, probe.context / "requirements.txt")
+
+
 APP = Recipe(
     kind="app",
     expand=_expand,
@@ -68,4 +73,5 @@ APP = Recipe(
     variables=_variables,
     files=_files,
     smoke=app_smoke,
+    freshness=(apt_updates, _venv_updates),
 )

@@ -13,8 +13,9 @@ from typing import Any
 
 from pyfamily import engine
 from pyfamily.config import Config
-from pyfamily.digest import INPUTS_LABEL, digest_of_files
+from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, digest_of_files
 from pyfamily.errors import UserError
+from pyfamily.kinds.freshness import Probe, apt_updates, apt_updates_of
 from pyfamily.kinds.recipe import RECIPES, ROOT, Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Family, Target
 
@@ -63,12 +64,13 @@ def _files(family: Family, target: Target) -> dict[str, bytes]:
     return {name: (HELPERS / name).read_bytes() for name in HELPER_NAMES}
 
 
-def _prepare(step: Preparation) -> list[str]:
-    """Bootstrap the Debian tree with mmdebstrap unless an image made from the same inputs exists."""
+def _prepare(step: Preparation) -> dict[str, str]:
+    """Bootstrap the Debian tree with mmdebstrap unless an image made from the same inputs exists (on a refresh:
+    one with no Debian updates since it was bootstrapped)."""
     config = step.family.config
     bootstrap = config.base.bootstrap
     if bootstrap is None:
-        return []  # FROM an image: the engine pulls it
+        return {}  # FROM an image: the engine pulls it
     mirror = debian_mirror(config)
     folder = RECIPES / "base"
     digest = digest_of_files(
@@ -76,8 +78,11 @@ def _prepare(step: Preparation) -> list[str]:
     )
     ref = rootfs_ref(config)
     existing = engine.image_or_none(ref)
-    if not step.refresh and existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
-        return [f"rootfs={digest}"]
+    if existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
+        why = _rootfs_updates(step, ref) if step.refresh else []
+        if not why:
+            return _parts(digest, ref)
+        step.say(f"[base] {ref}: {why[0]}")
     if step.offline:
         raise UserError(f"--offline: {ref} must be bootstrapped from the Debian archive first; run once online.")
     step.say(f"[base] bootstrapping Debian {bootstrap.suite} with mmdebstrap from {mirror or 'its default mirror'}")
@@ -88,7 +93,7 @@ def _prepare(step: Preparation) -> list[str]:
             [str(folder / "bootstrap.sh"), bootstrap.suite, str(tarball), mirror or "", *bootstrap.packages], log
         )
         if step.should_stop():
-            return []
+            return {}
         if code != 0:
             raise UserError(
                 f"mmdebstrap could not bootstrap Debian {bootstrap.suite} (exit {code}); see {log}. "
@@ -99,7 +104,25 @@ def _prepare(step: Preparation) -> list[str]:
         engine.client().api.import_image(
             src=str(tarball), repository=repository, tag=tag, changes=[f"LABEL {INPUTS_LABEL}={digest}", 'CMD ["bash"]']
         )
-    return [f"rootfs={digest}"]
+    return _parts(digest, ref)
+
+
+def _parts(digest: str, ref: str) -> dict[str, str]:
+    """The bootstrap's inputs: what it was made from (its recipe) and the tree it made (its bytes)."""
+    image = engine.image_or_none(ref)
+    if image is None:
+        raise LookupError(f"{ref} is not in the local engine although it was just bootstrapped")
+    return {"rootfs": digest, f"{IMAGE_PART}rootfs": str(image.id)}
+
+
+def _rootfs_updates(step: Preparation, ref: str) -> list[str]:
+    """Debian updates for the bootstrapped tree, asked in a throwaway container of it."""
+    return apt_updates_of(step.probe(), ref)
+
+
+def _freshness(probe: Probe) -> list[str]:
+    """A bootstrapped base is asked in its prepare step (its tree); one FROM an image is asked here."""
+    return apt_updates(probe) if probe.family.config.base.from_image else []
 
 
 BASE = Recipe(
@@ -111,4 +134,5 @@ BASE = Recipe(
     variables=_variables,
     files=_files,
     prepare=_prepare,
+    freshness=(_freshness,),
 )

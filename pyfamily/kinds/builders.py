@@ -8,6 +8,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from pyfamily.config import Config
+from pyfamily.kinds.freshness import apt_updates, pip_updates
 from pyfamily.kinds.recipe import RECIPES, Draft, Index, Listing, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
 
@@ -107,6 +108,7 @@ BUILDER = Recipe(
     describe=lambda config, target: f"internal: `all` with Python {target.python} only",
     variables=_builder_variables,
     check_env=_builder_env,
+    freshness=(apt_updates, pip_updates),
 )
 BUILDER_VARIANT = Recipe(
     kind="builder-variant",
@@ -124,6 +126,7 @@ ALL = Recipe(
     listing=Listing.FAMILY,
     variables=_builder_variables,
     check_env=_builder_env,
+    freshness=(apt_updates, pip_updates),
 )
 ALL_VARIANT = Recipe(
     kind="all-variant",

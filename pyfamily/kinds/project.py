@@ -156,7 +156,7 @@ def _variables(family: Family, target: Target) -> dict[str, Any]:
     }
 
 
-def _prepare(step: Preparation) -> list[str]:
+def _prepare(step: Preparation) -> dict[str, str]:
     assert step.target.app is not None
     app = step.family.config.apps[step.target.app]
     folder = project_dir(app)
@@ -166,7 +166,7 @@ def _prepare(step: Preparation) -> list[str]:
     destination.mkdir()
     names = copy_project(folder, destination)
     step.say(f"[{step.target.name}] project {folder}: {len(names)} files")
-    return [f"project-files={len(names)}"]  # their contents are hashed with the context
+    return {"project files": str(len(names))}  # their contents are hashed with the context; the lock pins PyPI
 
 
 PROJECT = Recipe(

@@ -52,7 +52,7 @@ def source_urls(config: Config, python: Any) -> list[str]:
     return sources.candidate_urls(python, roots, mirrors)
 
 
-def _fetch_source(step: Preparation) -> list[str]:
+def _fetch_source(step: Preparation) -> dict[str, str]:
     """Fetch the pinned tarball on the host (checked against its sha256) and link it into the context."""
     config, target = step.family.config, step.target
     assert target.python is not None
@@ -66,7 +66,7 @@ def _fetch_source(step: Preparation) -> list[str]:
         should_stop=step.should_stop,
     )
     _link(tarball, step.context / tarball.name)
-    return []  # the tarball is in the context, so its bytes are part of the context digest
+    return {}  # the tarball is in the context, so its bytes are part of the context digest
 
 
 def _link(source: Path, destination: Path) -> None:
@@ -83,6 +83,11 @@ CPYTHON = Recipe(
     variables=_cpython_variables,
     prepare=_fetch_source,
     check_folders=(),  # FROM scratch: no shell to check with; the runtimes and builders check it
+    # Recompiled only when its own inputs change (tarball, configure flags, build scripts, the base recipe: suite,
+    # packages, helpers), never because a refresh brought Debian updates into base; see README "Keeping the
+    # family current". Nothing to ask on a refresh: the tree has no packages of its own.
+    freshness=(),
+    kept_across_refresh=True,
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pyfamily.config import Config
+from pyfamily.kinds.freshness import Freshness, Probe, apt_updates
 from pyfamily.model import Family, Target
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -67,6 +68,10 @@ class Preparation(Protocol):
 
     def say(self, line: str) -> None: ...
 
+    def probe(self) -> Probe:
+        """What freshness checks get, for asking about an image this step made or reuses (on a refresh)."""
+        ...
+
     def should_stop(self) -> bool: ...
 
     def run(self, command: Sequence[str], log: Path) -> int:
@@ -78,7 +83,7 @@ Expand = Callable[[Config, str, Index], Iterable[Draft]]
 Describe = Callable[[Config, Target], str]
 Variables = Callable[[Family, Target], dict[str, Any]]
 Files = Callable[[Family, Target], dict[str, bytes]]
-Prepare = Callable[[Preparation], list[str]]
+Prepare = Callable[[Preparation], dict[str, str]]
 CheckEnv = Callable[[Family, Target], dict[str, str]]
 Smoke = Callable[[Config, Target], list[str] | None]
 
@@ -117,7 +122,13 @@ class Recipe:
     origin: Callable[[Config], str] | None = None  # "built from" of a target with no parent
     variables: Variables = no_variables  # extra template variables
     files: Files = no_files  # generated files added to the context (name -> bytes)
-    prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input strings for the digest
+    prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input parts (pyfamily.build.cache)
+    # What `build --refresh` asks of an image up to date with its recipe (pyfamily.kinds.freshness): any answer
+    # rebuilds it. Most kinds are Debian trees whose packages may have updates.
+    freshness: tuple[Freshness, ...] = (apt_updates,)
+    # Kept across refreshes: up to date while its recipe is, whatever the bytes of what it is built from (CPython:
+    # a refreshed base does not recompile it; Debian stable keeps the ABI of its libraries within a suite).
+    kept_across_refresh: bool = False
     check_folders: tuple[str, ...] = ("base",)  # other recipe folders whose checks also apply
     check_env: CheckEnv = python_env
     smoke: Smoke = no_smoke  # a command run in fresh (writable, then read-only) containers by verify

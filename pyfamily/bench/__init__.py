@@ -57,6 +57,7 @@ def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -
         "profile": profile,
         "image": runtime.image_id,
         "base": results["base"].image_id,
+        "base_ref": results["base"].target.ref,  # BuildKit takes a FROM by name, not by image ID
         "size": runtime.size,
         "wall_seconds": seconds,
         "statuses": {name: r.status.value for name, r in results.items()},
@@ -101,12 +102,15 @@ def _debian_image(base_image: str, minor: str, say: Say) -> str:
     with tempfile.TemporaryDirectory() as context:
         (Path(context) / "Dockerfile").write_text(dockerfile)
         cli = engine.build_cli()
-        subprocess.run(
+        done = subprocess.run(
             ["nice", "-n", "10", *cli.build_command(), "-q", "-t", ref, context],
-            check=True,
             env={**os.environ, **cli.environment()},
-            stdout=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
         )
+    if done.returncode != 0:
+        raise UserError(f"bench: building {ref} (apt-install python{minor} on {base_image}): {done.stderr[-400:]}")
     return ref
 
 
@@ -140,7 +144,7 @@ def run(options: Options, say: Say = print) -> Report:
     builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
     compile_times = _compile_times(out, builds)
 
-    debian = _debian_image(builds["fast"]["base"], options.version, say)
+    debian = _debian_image(builds["fast"]["base_ref"], options.version, say)
     python = f"python{options.version}"
     subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
     subjects.append(Subject(f"debian python{options.version}", debian, python))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pyfamily import config, engine, plan
+from pyfamily.errors import UserError
 
 Say = Callable[[str], None]
 
@@ -83,7 +84,7 @@ class Report:
 def docker(*args: str, timeout: float = 600) -> str:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args[:6])}... failed: {done.stderr.strip()[-500:]}")
+        raise UserError(f"bench: docker {' '.join(args[:6])}... failed: {done.stderr.strip()[-500:]}")
     return done.stdout
 
 

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import build, plan
+from pyfamily import build, plan, publish, verify
+from pyfamily.config import RegistrySpec
 from pyfamily.kinds.apps import APP_PREFIX
 from pyfamily.kinds.freshness import Probe, app_venv_updates, apt_updates_of
 from pyfamily.plan import Selection
 from pyfamily.render import render
 
-from . import support
+from . import registries, support
 
 RUNTIME = Selection(names=("3.13",))  # base, cpython-3.13 and 3.13: the cheapest selection with a CPython
 
@@ -100,3 +101,39 @@ def test_the_pypi_probe_compares_a_fresh_resolution_with_the_app_venv(family, tm
     (reason,) = app_venv_updates(outdated_probe, APP_PREFIX, context / "requirements.txt")
     assert reason.startswith("PyPI: ipython 0.1 -> "), reason
     support.client().images.remove(outdated, force=True)
+
+
+def publish_runtime(family, cache: Path, registry: RegistrySpec) -> dict[str, tuple[str, int]]:
+    """Publish base and 3.13 (fast images allowed): {tag: (action, bytes sent)}."""
+    chosen = plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),))
+    rows = publish.publish(family.config, chosen, [registry], cache, allow_profiles=("release", "fast"), say=print)
+    return {row.tag: (row.action, row.bytes_sent) for row in rows}
+
+
+def verified_runtime(family, cache: Path) -> None:
+    checks = verify.verify(plan.Plan(family.family, levels=((family.targets["base"], family.targets["3.13"]),)), cache)
+    assert all(check.passed for check in checks), verify.report(checks)
+
+
+def test_publish_after_a_refresh_sends_only_what_the_refresh_rebuilt(family, restored, tmp_path):
+    with registries.serve_registry(tmp_path / "registry") as served:
+        registry = RegistrySpec(host=served.address, insecure=True)
+        verified_runtime(family, tmp_path / "cache")
+        first = publish_runtime(family, tmp_path / "cache", registry)
+        assert {action for action, _ in first.values()} == {"pushed"}
+        # Nothing new in Debian: the refresh keeps every image, so the publish after it sends nothing.
+        refresh(family, RUNTIME)
+        unchanged = publish_runtime(family, tmp_path / "cache", registry)
+        assert unchanged == dict.fromkeys(first, ("unchanged", 0))
+        # A Debian update in 3.13 only: 3.13 is rebuilt and pushed (a new dated tag of the day), base is not.
+        runtime = family.targets["3.13"]
+        derived(runtime.ref, runtime.ref, OLD_TZDATA)
+        assert refresh(family, RUNTIME)["3.13"].status == "built"
+        verified_runtime(family, tmp_path / "cache")
+        after = publish_runtime(family, tmp_path / "cache", registry)
+        assert {tag: action for tag, (action, _) in after.items() if tag.startswith("base")} == {
+            tag: "unchanged" for tag in first if tag.startswith("base")
+        }
+        pushed = {tag for tag, (action, _) in after.items() if action == "pushed"}
+        assert {"3.13", "3.13-trixie", "3.13.15", "3.13.15-trixie"} <= pushed
+        assert not pushed & set(first) - {"3.13", "3.13-trixie", "3.13.15", "3.13.15-trixie"}  # no dated tag moved

@@ -3,8 +3,9 @@ and line, what is wrong and what would be valid.
 
 `rawfile` reads a file's bytes (at most 1 MiB of UTF-8, no NUL); `yamlfile` builds its data from YAML events with
 bounded depth and alias expansion, keeping each key's line; `extends` lays a file over the one it extends, each value
-keeping its file and line; `schema` (with `values` and `tags`) holds every rule once; `messages` words what the schema
-refuses; `paths` names key paths and origins.
+keeping its file and line; the schema holds every rule once: `schema` (the top level, `Config`) and its sections
+`base_python`, `additions` and `build_tags`, each model a `strict.Model`, built from the types of `values` and `tags`;
+`messages` words what the schema refuses; `paths` names key paths and origins.
 """
 
 from __future__ import annotations
@@ -16,24 +17,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from pyfamily.config.additions import AllSpec, AppSpec, VariantSpec
+from pyfamily.config.base_python import BaseSpec, DebianBootstrap, PythonSpec, PythonVersion, SourcesSpec
+from pyfamily.config.build_tags import BuildSpec, ProfileSpec, TagsSpec
 from pyfamily.config.extends import read_family
 from pyfamily.config.messages import describe_errors
 from pyfamily.config.paths import KeyPath, Origin, format_key_path
-from pyfamily.config.schema import (
-    AllSpec,
-    AppSpec,
-    BaseSpec,
-    BuildSpec,
-    Config,
-    DebianBootstrap,
-    ProfileSpec,
-    PythonSpec,
-    PythonVersion,
-    RegistrySpec,
-    SourcesSpec,
-    TagsSpec,
-    VariantSpec,
-)
+from pyfamily.config.schema import Config, RegistrySpec
 from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS
 from pyfamily.config.values import PLAIN
 from pyfamily.config.yamlfile import Document

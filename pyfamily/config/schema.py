@@ -1,66 +1,25 @@
 """The family schema: pydantic models of images.yaml, built from the constrained types, with the cross-key rules.
 
-Every rule lives here (or in the types it uses) once: field types check one value, the validators below check what
-several keys must agree on. A broken rule raises a pydantic error located at the key at fault; `messages` words it.
+This module holds the top level, `Config` (with `registries`), and the rules across its sections; the sections are
+`base_python` (base, sources, python), `additions` (variants, all, apps) and `build_tags` (build, tags), each model a
+`strict.Model`. Every rule lives in these modules (or in the types they use) once: field types check one value, the
+validators check what several keys must agree on. A broken rule raises a pydantic error located at the key at fault;
+`messages` words it.
 """
 
 from __future__ import annotations
 
-import os
-import posixpath
-from typing import Any, Literal, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import model_validator
 
+from pyfamily.config.additions import AllSpec, AppSpec, VariantSpec
+from pyfamily.config.base_python import BaseSpec, PythonSpec, SourcesSpec
+from pyfamily.config.build_tags import BuildSpec, TagsSpec
 from pyfamily.config.paths import KeyPath, show
-from pyfamily.config.tags import (
-    TAG_FIELDS,
-    AllTagTemplate,
-    AppTagTemplate,
-    BaseTagTemplate,
-    DatedTagTemplate,
-    DateFormat,
-    PythonTagTemplate,
-    public_tag_complaint,
-    uses_placeholder,
-)
-from pyfamily.config.values import (
-    PLAIN,
-    AbsolutePath,
-    AppName,
-    CommandName,
-    ConfigureOption,
-    DebianPackage,
-    DebianSuite,
-    EnvName,
-    FullVersion,
-    HttpUrl,
-    ImageRef,
-    Minor,
-    ModuleName,
-    NonEmptyText,
-    PackageName,
-    PipRequirement,
-    Port,
-    ProfileName,
-    ProjectPath,
-    RegistryHost,
-    Repository,
-    Sha256,
-    Tarball,
-    Text,
-    UserName,
-    VariantName,
-    VariantRef,
-    refusal,
-    refuse_all,
-)
-
-
-class Model(BaseModel):
-    """Strict: no unknown keys, no type coercion (a number is not a string), immutable once loaded."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+from pyfamily.config.strict import Model
+from pyfamily.config.tags import TAG_FIELDS, public_tag_complaint
+from pyfamily.config.values import PLAIN, AppName, RegistryHost, Repository, VariantName, refuse_all
 
 
 class RegistrySpec(Model):
@@ -73,217 +32,6 @@ class RegistrySpec(Model):
     @classmethod
     def _from_text(cls, data: Any) -> Any:
         return {"host": data} if isinstance(data, str) else data
-
-
-class DebianBootstrap(Model):
-    suite: DebianSuite = "trixie"
-    mirror: HttpUrl | None = None
-    packages: list[DebianPackage] = []
-
-
-class BaseSpec(Model):
-    debian: DebianBootstrap | None = None
-    from_image: ImageRef | None = Field(default=None, alias="from")
-    # The Debian suite of the `from:` image, for the {suite} tag placeholder only (a bootstrapped base's suite is
-    # debian.suite). Needed when a tag template uses {suite}.
-    suite: DebianSuite | None = None
-
-    @model_validator(mode="after")
-    def _one_origin(self) -> Self:
-        if self.debian is not None and self.from_image is not None:
-            raise refusal("give either `debian:` (bootstrap with mmdebstrap) or `from:` (an image), not both")
-        if self.suite is not None and self.from_image is None:
-            refuse_all(
-                "BaseSpec",
-                [
-                    (
-                        ("suite",),
-                        "`suite:` names the Debian suite of a `from:` image; a bootstrapped base's suite is "
-                        "`debian.suite`, so remove `suite:` or start base `from:` an image",
-                        self.suite,
-                    )
-                ],
-            )
-        return self
-
-    @property
-    def debian_suite(self) -> str | None:
-        """The Debian suite of base: the bootstrapped one, or what `suite:` says a `from:` image is (else None)."""
-        bootstrap = self.bootstrap
-        return bootstrap.suite if bootstrap is not None else self.suite
-
-    @property
-    def bootstrap(self) -> DebianBootstrap | None:
-        """The Debian bootstrap settings, or None when base starts from an image."""
-        if self.from_image is not None:
-            return None
-        return self.debian or DebianBootstrap()
-
-
-class SourcesSpec(Model):
-    mirrors: list[HttpUrl] = []
-    debian_archive: HttpUrl | None = None
-
-
-class PythonVersion(Model):
-    version: FullVersion
-    sha256: Sha256
-    tarball: Tarball | None = None
-
-    @property
-    def minor(self) -> str:
-        return ".".join(self.version.split(".")[:2])
-
-    @property
-    def filename(self) -> str:
-        return self.tarball or f"Python-{self.version}.tar.xz"
-
-
-class PythonSpec(Model):
-    default: Minor
-    versions: dict[Minor, PythonVersion]
-    build_packages: list[DebianPackage] = []
-    runtime_packages: list[DebianPackage] = []
-    check_imports: list[ModuleName] = []
-
-    @field_validator("versions")
-    @classmethod
-    def _not_empty(cls, versions: dict[str, PythonVersion]) -> dict[str, PythonVersion]:
-        if not versions:
-            raise refusal('the matrix is empty; list at least one Python, e.g. "3.13": {version: ..., sha256: ...}')
-        return versions
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        faults: list[tuple[KeyPath, str, object]] = [
-            (
-                ("versions", minor, "version"),
-                f"{spec.version} is not a {minor} release; the version must start with {minor}",
-                spec.version,
-            )
-            for minor, spec in self.versions.items()
-            if spec.minor != minor
-        ]
-        if self.default not in self.versions:
-            choices = ", ".join(self.versions)
-            faults.append(
-                (("default",), f"{self.default!r} is not in the matrix; choose one of {choices}", self.default)
-            )
-        refuse_all("PythonSpec", faults)
-        return self
-
-
-class VariantSpec(Model):
-    dev_packages: list[DebianPackage]
-    probe: PipRequirement
-
-
-class AllSpec(Model):
-    packages: list[DebianPackage] = []
-    pip_packages: list[PipRequirement] = ["pip", "setuptools", "wheel"]
-    tools: list[PipRequirement] = []
-
-
-class UserSpec(Model):
-    """The non-root user an app runs as, created in the runtime stage."""
-
-    name: UserName
-    uid: int = Field(default=10001, ge=1, le=2**31 - 2)
-    gid: int | None = Field(default=None, ge=1, le=2**31 - 2)  # the uid unless given
-
-
-class AppSpec(Model):
-    python: Minor
-    variant: VariantRef = PLAIN
-    requirements: list[PipRequirement] | None = Field(default=None, min_length=1)
-    # A poetry or uv project (a folder with pyproject.toml and its lock), instead of `requirements`.
-    project: ProjectPath | None = None
-    installer: Literal["poetry", "uv"] | None = None  # from the pyproject unless given
-    lock: bool = True  # false: a project without a lock file is accepted (resolved at build time)
-    extras: list[PackageName] = []
-    groups: list[PackageName] = []
-    no_binary: list[PackageName] = []  # built from source against the family's -dev libraries
-    env: dict[EnvName, Text] = {}
-    user: UserSpec | None = None
-    workdir: AbsolutePath | None = None
-    entrypoint: list[NonEmptyText] | None = None
-    cmd: list[NonEmptyText] | None = None
-    ports: list[Port] = []
-    volumes: list[AbsolutePath] = []
-    smoke: list[NonEmptyText] = Field(min_length=1)
-    commands: list[CommandName] | None = None
-
-    @field_validator("project")
-    @classmethod
-    def _relative_to_the_family_file(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """A relative project path is read from the family file's folder when the loader says which file it is."""
-        family_file = (info.context or {}).get("family_file")
-        if value is None or value.startswith("/") or family_file is None:
-            return value
-        return posixpath.normpath(posixpath.join(posixpath.dirname(os.path.abspath(family_file)), value))
-
-    @model_validator(mode="after")
-    def _runs_something(self) -> Self:
-        if not self.entrypoint and not self.cmd:
-            raise refusal("an app needs `entrypoint`, `cmd` or both")
-        if self.requirements is None and self.project is None:
-            raise refusal("an app needs `requirements` (a list) or `project` (a poetry or uv project folder)")
-        if self.requirements is not None and self.project is not None:
-            raise refusal("an app has `requirements` or `project`, not both")
-        if self.project is None:
-            given = [key for key in PROJECT_ONLY if key in self.model_fields_set]
-            if given:
-                raise refusal(f"{', '.join(f'`{key}`' for key in given)} only apply to an app with `project`")
-        return self
-
-
-PROJECT_ONLY = ("installer", "lock", "extras", "groups", "no_binary", "env", "user", "workdir")
-
-
-class ProfileSpec(Model):
-    configure: list[ConfigureOption] = []
-
-
-class BuildSpec(Model):
-    profile: ProfileName = "fast"
-    ca_bundle: NonEmptyText | None = None
-    profiles: dict[ProfileName, ProfileSpec] = {"release": ProfileSpec(), "fast": ProfileSpec()}
-
-    @model_validator(mode="after")
-    def _profile_defined(self) -> Self:
-        if self.profile not in self.profiles:
-            choices = ", ".join(self.profiles) or "none defined"
-            refuse_all(
-                "BuildSpec",
-                [(("profile",), f"{self.profile!r} is not a profile; choose one of {choices}", self.profile)],
-            )
-        return self
-
-
-class TagsSpec(Model):
-    """Moving tags per kind and the dated tag made from each image's last moving tag, so the last template should be
-    the fully specified one (3.13.15-trixie gives 3.13.15-trixie-20261123). The plain tags (3.13, base) follow the
-    family's suite; the -{suite} ones say it. A second build of a target on the same day gets the dated tag with
-    .1, .2, ... appended (pyfamily.plan.tags)."""
-
-    base: list[BaseTagTemplate] = Field(default=["base", "base-{suite}"], min_length=1)
-    python: list[PythonTagTemplate] = Field(
-        default=["{minor}{variant}", "{minor}{variant}-{suite}", "{version}{variant}", "{version}{variant}-{suite}"],
-        min_length=1,
-    )
-    all: list[AllTagTemplate] = Field(default=["all{variant}", "all{variant}-{suite}"], min_length=1)
-    app: list[AppTagTemplate] = Field(default=["{name}"], min_length=1)
-    dated: DatedTagTemplate = "{tag}-{date}"
-    date_format: DateFormat = "%Y%m%d"
-
-    def using(self, placeholder: str) -> list[tuple[str, int, str]]:
-        """(kind, index, template) of every moving-tag template with `placeholder`."""
-        return [
-            (kind, index, template)
-            for kind in ("base", "python", "all", "app")
-            for index, template in enumerate(getattr(self, kind))
-            if uses_placeholder(template, placeholder)
-        ]
 
 
 class Config(Model):

@@ -151,7 +151,7 @@ def test_project_files_change_the_digest(tmp_path: Path) -> None:
 
 
 def test_a_relative_project_is_read_from_the_family_file_folder_when_the_loader_passes_it(tmp_path: Path) -> None:
-    from pyfamily.config.schema import AppSpec
+    from pyfamily.config import AppSpec
 
     data = {"python": "3.13", "project": "../demo", "cmd": ["demo"], "smoke": ["demo"]}
     spec = AppSpec.model_validate(data, context={"family_file": str(tmp_path / "family" / "images.yaml")})

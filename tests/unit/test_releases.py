@@ -244,7 +244,7 @@ def test_listings_are_read_once_and_failures_remembered(monkeypatch: pytest.Monk
         out.write(index("3.13.15/").encode())
         return Served("", 0)
 
-    monkeypatch.setattr("pyfamily.sources.releases.download", fake_download)
+    monkeypatch.setattr("pyfamily.sources.releases.listings.download", fake_download)
     listings = Listings(requests.Session())
     for _ in range(3):
         assert listings.entries("https://py/ftp/python/") == ["3.13.15/"]

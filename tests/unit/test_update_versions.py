@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pyfamily import cli
+from pyfamily.cli.versions import _edit_versions
 from pyfamily.config import PythonVersion
 from pyfamily.sources.releases import Lookup, Release
 
@@ -231,8 +231,8 @@ def test_versions_are_edited_in_the_file_that_writes_them(tmp_path: Path) -> Non
     current = PythonVersion(version="3.13.15", sha256=SHA)
     found = Lookup("3.13", current, "python.org", "3.13.16", Release("3.13.16", "Python-3.13.16.tar.xz", "http://x"))
     new_sha = "b" * 64
-    edited = cli._edit_versions(child, [found], {"3.13": new_sha})
+    edited = _edit_versions(child, [found], {"3.13": new_sha})
     bumped = MINIMAL.replace(f"version: 3.13.15, sha256: {SHA}", f"version: 3.13.16, sha256: {new_sha}")
     assert edited == {str(parent): (MINIMAL, bumped)}
     child.write_text(f'extends: images.yaml\npython:\n  versions:\n    "3.13": {{version: 3.13.15, sha256: {SHA}}}\n')
-    assert list(cli._edit_versions(child, [found], {"3.13": new_sha})) == [str(child)]
+    assert list(_edit_versions(child, [found], {"3.13": new_sha})) == [str(child)]

@@ -1,0 +1,50 @@
+"""What each invoke task does, as plain functions; tasks.py only turns flags into these calls.
+
+Modules: exits (a user's mistake as one paragraph, never a traceback), family (the family and the selection a task
+works on), listing (`list`, `docs`), planning (`plan`, `render`, `matrix`), versions (`update-versions`), pipeline
+(`build`, `verify`, `publish`).
+"""
+
+from pyfamily.cli.exits import SIGPIPE_EXIT, reports_user_errors
+from pyfamily.cli.family import load, selection
+from pyfamily.cli.listing import (
+    README,
+    README_END,
+    README_START,
+    built_from,
+    images_markdown,
+    list_targets,
+    purpose,
+    readme_with_table,
+    shown_tags,
+    write_docs,
+)
+from pyfamily.cli.pipeline import build, publish, settings, verify
+from pyfamily.cli.planning import github_matrix, render_contexts, show_plan
+from pyfamily.cli.versions import VERSIONS_HEADERS, update_versions
+
+__all__ = [
+    "README",
+    "README_END",
+    "README_START",
+    "SIGPIPE_EXIT",
+    "VERSIONS_HEADERS",
+    "build",
+    "built_from",
+    "github_matrix",
+    "images_markdown",
+    "list_targets",
+    "load",
+    "publish",
+    "purpose",
+    "readme_with_table",
+    "render_contexts",
+    "reports_user_errors",
+    "selection",
+    "settings",
+    "show_plan",
+    "shown_tags",
+    "update_versions",
+    "verify",
+    "write_docs",
+]

@@ -1,0 +1,93 @@
+"""`invoke build`, `invoke verify` and `invoke publish`: the steps that run on the engine, with their settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyfamily import build as builder
+from pyfamily import plan as planner
+from pyfamily import publish as publisher
+from pyfamily import verify as verifier
+from pyfamily.cli.family import load
+from pyfamily.errors import UserError
+from pyfamily.model import Family
+from pyfamily.plan import Selection
+
+
+def settings(
+    family: Family,
+    *,
+    jobs: int = 0,
+    offline: bool = False,
+    ca_bundle: str | None = None,
+    docker: str | None = None,
+    refresh: bool = False,
+) -> builder.Settings:
+    return builder.Settings(
+        jobs=jobs or builder.default_jobs(),
+        offline=offline,
+        docker_cli=docker,
+        ca_bundle=builder.resolve_ca_bundle(family.config, ca_bundle),
+        revision=builder.git_revision(),
+        refresh=refresh,
+    )
+
+
+def build(
+    config_file: str | None,
+    chosen: Selection,
+    *,
+    profile: str | None,
+    jobs: int,
+    offline: bool,
+    ca_bundle: str | None,
+    docker: str | None,
+    refresh: bool = False,
+) -> None:
+    family = load(config_file, profile)
+    plan = planner.select(family, chosen)
+    chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
+    print(
+        f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile})",
+        flush=True,
+    )
+    report = builder.run(plan, chosen_settings, say=lambda line: print(line, flush=True))
+    print(report.summary())
+    report.check()
+
+
+def verify(config_file: str | None, chosen: Selection, profile: str | None = None) -> None:
+    family = load(config_file, profile)
+    chosen_settings = settings(family)
+    with builder.held_locks(family, chosen_settings, "verify"):
+        checks = verifier.verify(planner.select(family, chosen), chosen_settings.cache_dir)
+    print(verifier.report(checks))
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        raise UserError(
+            f"{len(failed)} of {len(checks)} checks failed: " + "; ".join(f"{c.target}: {c.name}" for c in failed) + "."
+        )
+
+
+def publish(
+    config_file: str | None,
+    chosen: Selection,
+    profile: str | None = None,
+    registries: Sequence[str] = (),
+    allow_profiles: Sequence[str] = (),
+) -> None:
+    family = load(config_file, profile)
+    chosen_settings = settings(family)
+    destinations = (
+        [publisher.parse_registry(text) for text in registries] if registries else list(family.config.registries)
+    )
+    with builder.held_locks(family, chosen_settings, "publish"):
+        rows = publisher.publish(
+            family.config,
+            planner.select(family, chosen),
+            destinations,
+            chosen_settings.cache_dir,
+            allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
+            say=lambda line: print(line, flush=True),
+        )
+    print(publisher.table(rows))

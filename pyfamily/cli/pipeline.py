@@ -44,6 +44,11 @@ def build(
     docker: str | None,
     refresh: bool = False,
 ) -> None:
+    if offline and refresh:
+        raise UserError(
+            "--refresh asks the Debian archive and PyPI whether anything newer was published, which --offline "
+            "forbids: use one or the other (--offline alone builds from the cache; --refresh alone picks up updates)."
+        )
     family = load(config_file, profile)
     plan = planner.select(family, chosen)
     chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)

@@ -155,12 +155,10 @@ def run(options: Options, say: Say = print) -> Report:
         subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
 
     say(f"start-up times, {repeats} fresh containers each")
-    for subject in subjects:
-        measure.startups(subject, repeats)
+    measure.startups(subjects, repeats)
     lib = measure.pyperf_lib(out, say)
     say(f"pyperformance subset ({len(names)} benchmarks, pyperf --fast)")
-    for subject in subjects:
-        measure.pyperf(subject, lib, names, out, say)
+    measure.pyperf(subjects, lib, names, out, say)
     apps = measure.app_smokes(options.config, 3 if options.quick else 5, say)
 
     report = Report(

@@ -106,13 +106,20 @@ def stats(values: list[float]) -> dict[str, Any]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
 
 
-def startups(subject: Subject, repeats: int) -> None:
-    for key, read_only, warm in (
-        ("cold_writable_ms", False, False),
-        ("cold_read_only_ms", True, False),
-        ("warm_ms", False, True),
-    ):
-        subject.measures[key] = stats([start_ms(subject, read_only=read_only, warm=warm) for _ in range(repeats)])
+STARTS = (("cold_writable_ms", False, False), ("cold_read_only_ms", True, False), ("warm_ms", False, True))
+
+
+def startups(subjects: Sequence[Subject], repeats: int) -> None:
+    """Every start-up timing of every subject, taken in turns (one container of each, then again), so a machine
+    that slows down or speeds up during the run weighs on every subject alike."""
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(repeats):
+        for key, read_only, warm in STARTS:
+            for subject in subjects:
+                times.setdefault((subject.label, key), []).append(start_ms(subject, read_only=read_only, warm=warm))
+    for subject in subjects:
+        for key, _, _ in STARTS:
+            subject.measures[key] = stats(times[(subject.label, key)])
 
 
 def pyperf_lib(out: Path, say: Say) -> Path:
@@ -133,28 +140,31 @@ def pyperf_lib(out: Path, say: Say) -> Path:
     return lib
 
 
-def pyperf(subject: Subject, lib: Path, names: Sequence[str], out: Path, say: Say) -> None:
-    results = out / "pyperf" / subject.label
-    shutil.rmtree(results, ignore_errors=True)
-    results.mkdir(parents=True)
-    os.chmod(results, 0o777)
+def pyperf(subjects: Sequence[Subject], lib: Path, names: Sequence[str], out: Path, say: Say) -> None:
+    """Each benchmark on every subject in turn (benchmark by benchmark, not subject by subject), so a machine
+    whose speed drifts during the run weighs on every subject alike."""
+    folders = {subject.label: out / "pyperf" / subject.label for subject in subjects}
+    for results in folders.values():
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True)
+        os.chmod(results, 0o777)
     data = "/bench/lib/pyperformance/data-files/benchmarks"
-    medians: dict[str, Any] = {}
     for name in names:
         folder, extra = BENCHMARKS[name]
-        say(f"  {subject.label}: {name}")
-        docker(
-            "run", "--rm", "--network", "none", "--entrypoint", "",
-            "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1",
-            "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out",
-            subject.ref, subject.python, f"{data}/{folder}/run_benchmark.py",
-            "--fast", "--quiet", "--inherit-environ", "PYTHONPATH,PYTHONDONTWRITEBYTECODE",
-            "-o", f"/bench/out/{name}.json", *extra,
-            timeout=1800,
-        )  # fmt: skip
-        values = pyperf_values(results / f"{name}.json")
-        medians[name] = stats([v * 1000 for v in values])  # ms per loop
-    subject.measures["pyperf_ms"] = medians
+        for subject in subjects:
+            results = folders[subject.label]
+            say(f"  {name}: {subject.label}")
+            docker(
+                "run", "--rm", "--network", "none", "--entrypoint", "",
+                "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1",
+                "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out",
+                subject.ref, subject.python, f"{data}/{folder}/run_benchmark.py",
+                "--fast", "--quiet", "--inherit-environ", "PYTHONPATH,PYTHONDONTWRITEBYTECODE",
+                "-o", f"/bench/out/{name}.json", *extra,
+                timeout=1800,
+            )  # fmt: skip
+            values = pyperf_values(results / f"{name}.json")
+            subject.measures.setdefault("pyperf_ms", {})[name] = stats([v * 1000 for v in values])  # ms per loop
 
 
 def pyperf_values(path: Path) -> list[float]:

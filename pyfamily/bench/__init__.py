@@ -70,13 +70,7 @@ def _release_present(options: Options) -> bool:
     """Whether the release runtime is built and up to date, without building anything (for --quick)."""
     family = plan.expand(config.load(options.config), "release")
     target = family.targets.get(f"cpython-{options.version}")
-    if target is None:
-        return False
-    try:
-        engine.client().images.get(target.ref)
-    except Exception:  # any engine answer but an image: not present
-        return False
-    return True
+    return target is not None and engine.image_or_none(target.ref) is not None
 
 
 def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -176,15 +176,11 @@ def app_smokes(config_file: str | None, runs: int, say: Say) -> dict[str, Any]:
     """Fresh read-only smoke runs of the app images already built (none are built here)."""
     family = plan.expand(config.load(config_file), None)
     found: dict[str, Any] = {}
-    client = engine.client()
     for name, app in family.config.apps.items():
-        ref = f"{family.config.repository}:{name}"
-        try:
-            client.images.get(ref)
-        except Exception:  # not built: not measured
-            continue
-        if not app.smoke:
-            continue
+        target = family.targets.get(name)
+        if target is None or not app.smoke or engine.image_or_none(target.ref) is None:
+            continue  # not built here: not measured
+        ref = target.ref
         say(f"app {name}: smoke, fresh read-only container")
         times = []
         for _ in range(runs):

@@ -52,6 +52,7 @@ class Family:
     config: Config
     profile: str
     targets: Mapping[str, Target]
+    platforms: tuple[str, ...] = ()  # what this run builds, verifies or publishes: some of config.platforms
 
     def __iter__(self) -> Iterator[Target]:
         return iter(self.targets.values())

@@ -8,10 +8,20 @@ from pyfamily import config as configuration
 from pyfamily import plan as planner
 from pyfamily.model import Family
 from pyfamily.plan import Selection
+from pyfamily.platforms import resolve as resolve_platforms
 
 
-def load(config_file: str | None, profile: str | None = None) -> Family:
-    return planner.expand(configuration.load(config_file), profile)
+def load(
+    config_file: str | None,
+    profile: str | None = None,
+    platforms: Sequence[str] = (),
+    every_platform: bool = False,
+) -> Family:
+    """The family for --profile and --platform; without --platform, the host's platform (a quick local build and
+    check), or every platform the file lists when `every_platform` (publish: every public tag is an index of all)."""
+    config = configuration.load(config_file)
+    default = config.platforms if every_platform else None
+    return planner.expand(config, profile, resolve_platforms(config.platforms, platforms, default))
 
 
 def selection(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from pyfamily.config.additions import AllSpec, AppSpec, VariantSpec
 from pyfamily.config.base_python import BaseSpec, PythonSpec, SourcesSpec
@@ -19,7 +19,8 @@ from pyfamily.config.build_tags import BuildSpec, TagsSpec
 from pyfamily.config.paths import KeyPath, show
 from pyfamily.config.strict import Model
 from pyfamily.config.tags import TAG_FIELDS, public_tag_complaint
-from pyfamily.config.values import PLAIN, AppName, RegistryHost, Repository, VariantName, refuse_all
+from pyfamily.config.values import PLAIN, AppName, PlatformName, RegistryHost, Repository, VariantName, refuse_all
+from pyfamily.platforms import DEFAULT as DEFAULT_PLATFORMS
 
 
 class RegistrySpec(Model):
@@ -37,6 +38,8 @@ class RegistrySpec(Model):
 class Config(Model):
     repository: Repository
     registries: list[RegistrySpec] = []
+    # Every public image is a multi-platform index of these; a local build without --platform builds the host's.
+    platforms: list[PlatformName] = Field(default=list(DEFAULT_PLATFORMS), min_length=1)
     base: BaseSpec = BaseSpec()
     sources: SourcesSpec = SourcesSpec()
     python: PythonSpec

@@ -269,3 +269,14 @@ def _registry_host(value: str) -> str | None:
 
 
 RegistryHost = Annotated[Text, rule(_registry_host)]
+
+
+def _known_platform(value: str) -> str | None:
+    from pyfamily.platforms import PLATFORMS  # the one list of platforms; imported late: it imports errors only
+
+    if value in PLATFORMS:
+        return None
+    return f"{value!r} is not a platform pyfamily can build; choose from {', '.join(PLATFORMS)}"
+
+
+PlatformName = Annotated[Text, rule(_known_platform, "platform")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pyfamily.config import Config
@@ -11,6 +12,7 @@ from pyfamily.kinds import REGISTRY, Draft, Listing, Recipe
 from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
 from pyfamily.plan.tags import dated_tag, moving_tags
+from pyfamily.platforms import host as host_platform
 
 
 def resolve_profile(config: Config, profile: str | None) -> str:
@@ -44,9 +46,11 @@ class _Index:
         raise LookupError(f"no {kind} target for Python {python} variant {variant} is declared before this one")
 
 
-def expand(config: Config, profile: str | None = None) -> Family:
-    """Every target the family file defines, in listing order, with every reference and tag resolved."""
+def expand(config: Config, profile: str | None = None, platforms: Sequence[str] = ()) -> Family:
+    """Every target the family file defines, in listing order, with every reference and tag resolved, for
+    `platforms` (resolved by pyfamily.platforms.resolve; none given: the host's platform)."""
     chosen = resolve_profile(config, profile)
+    chosen_platforms = tuple(platforms) or (host_platform(),)
     index = _Index()
     for recipe in REGISTRY.values():
         for draft in recipe.expand(config, chosen, index):
@@ -60,7 +64,7 @@ def expand(config: Config, profile: str | None = None) -> Family:
 
     ordered = sorted(index.declared, key=listing_order)  # stable: declaration order within a kind
     targets = [_target(config, item) for item in ordered]
-    return Family(config, chosen, _checked(config, targets))
+    return Family(config, chosen, _checked(config, targets), chosen_platforms)
 
 
 def _target(config: Config, item: _Declared) -> Target:

@@ -1,0 +1,67 @@
+"""The platforms a family can be built for: one entry each, the one place to add one.
+
+An image is built for every platform of the run in one BuildKit build, so each public tag is a multi-platform
+index. What differs per platform is only what the CPython recipe needs to cross-compile on the build machine
+(images/cpython/build-python.sh): Debian's architecture name (for `dpkg --add-architecture`, the `:arch`
+-dev packages and `crossbuild-essential-<arch>`) and the GNU triplet (configure's --host). Everything else
+(base's mmdebstrap tree, apt-install, find-libdeps, the checks) runs as that platform, emulated by qemu-user
+where it is foreign.
+"""
+
+from __future__ import annotations
+
+import platform as host_platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyfamily.errors import UserError
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str  # BuildKit's / the OCI index's name, e.g. linux/arm64
+    debian_arch: str  # dpkg's name, e.g. arm64
+    gnu_type: str  # the GNU triplet, e.g. aarch64-linux-gnu
+    machines: tuple[str, ...]  # what `uname -m` prints on such a host
+
+
+PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform("linux/amd64", "amd64", "x86_64-linux-gnu", ("x86_64", "amd64")),
+        Platform("linux/arm64", "arm64", "aarch64-linux-gnu", ("aarch64", "arm64")),
+    )
+}
+DEFAULT = ("linux/amd64", "linux/arm64")
+ALL = "all"  # --platform all: every platform the family file lists
+
+
+def host() -> str:
+    """The platform of this machine (what a local build without --platform builds)."""
+    machine = host_platform.machine().lower()
+    for platform in PLATFORMS.values():
+        if machine in platform.machines:
+            return platform.name
+    raise UserError(f"This machine ({machine}) is none of the platforms pyfamily knows: {', '.join(PLATFORMS)}.")
+
+
+def resolve(listed: Sequence[str], requested: Sequence[str], default: Sequence[str] | None = None) -> tuple[str, ...]:
+    """--platform (repeatable, comma-separated, or `all`) among the family file's `platforms:`, in their order.
+
+    Nothing requested: `default` when given, else the host's platform alone (a quick local build)."""
+    wanted = [name.strip() for text in requested for name in text.split(",") if name.strip()]
+    if not wanted:
+        wanted = list(default) if default is not None else [host()]
+    if ALL in wanted:
+        return tuple(listed)
+    unknown = [name for name in wanted if name not in listed]
+    if unknown:
+        raise UserError(
+            f"--platform {', '.join(unknown)}: not among the family file's `platforms:` ({', '.join(listed)}); "
+            f"choose from those, comma-separated or repeated, or `{ALL}` for every one."
+        )
+    return tuple(name for name in listed if name in wanted)
+
+
+def debian_arch(name: str) -> str:
+    return PLATFORMS[name].debian_arch

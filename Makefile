@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-host:  ## what builds need: the engine and mmdebstrap, installed and started when missing
+host:  ## what builds need: the engine (with buildx), emulation of the other platform and mmdebstrap, when missing
 	scripts/dev/ensure-docker
+	scripts/dev/ensure-emulation
 	scripts/dev/ensure-tools
 
 test-host: host  ## plus what only the tests use: docker-registry and htpasswd (apache2-utils)

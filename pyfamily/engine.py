@@ -1,4 +1,4 @@
-"""The Docker engine: which CLI builds (it must speak BuildKit), and the SDK client for everything else."""
+"""The Docker engine: which CLI builds (`docker buildx build`), and the SDK client for everything else."""
 
 from __future__ import annotations
 
@@ -15,22 +15,22 @@ import docker.models.images
 from pyfamily.errors import EngineError
 
 DOCKER_CLI_ENV = "PYFAMILY_DOCKER"
-# Tried in order when no CLI is configured: the one on PATH, then the one Debian's docker.io installs,
-# whose CLI (20.10) still has BuildKit built in where newer CLIs need the buildx plugin.
-FALLBACK_CLIS = ("docker", "/usr/bin/docker")
+FALLBACK_CLIS = ("docker", "/usr/bin/docker")  # tried in order when no CLI is configured
+SETUP_HINT = "scripts/dev/ensure-docker installs and starts one on a Debian host (make host)"
 
 
 @dataclass(frozen=True)
 class BuildCli:
+    """A docker CLI with the buildx plugin: every build is `docker buildx build` (BuildKit, multi-platform)."""
+
     path: str
     version: str
-    uses_buildx: bool  # True: `docker buildx build --load`; False: `DOCKER_BUILDKIT=1 docker build`
 
     def build_command(self) -> list[str]:
-        return [self.path, "buildx", "build", "--load"] if self.uses_buildx else [self.path, "build"]
+        return [self.path, "buildx", "build", "--load"]  # into the local image store
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "DOCKER_BUILDKIT": "1"}
+        return dict(os.environ)
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
@@ -38,22 +38,19 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def _probe(candidate: str) -> BuildCli | str:
-    """A BuildCli when `candidate` can build with BuildKit, else the reason it cannot."""
+    """A BuildCli when `candidate` has the buildx plugin, else the reason it cannot build."""
     path = shutil.which(candidate)
     if path is None:
         return f"{candidate}: not found"
     version = _run([path, "version", "--format", "{{.Client.Version}}"]).stdout.strip()
     if _run([path, "buildx", "version"]).returncode == 0:
-        return BuildCli(path, version, uses_buildx=True)
-    major = int(version.split(".")[0]) if version[:1].isdigit() else 0
-    if 18 <= major < 23:  # BuildKit built into `docker build` until the CLI moved it to buildx (23.0)
-        return BuildCli(path, version, uses_buildx=False)
-    return f"{path} (client {version or 'unknown'}): no buildx plugin, so it cannot use BuildKit"
+        return BuildCli(path, version)
+    return f"{path} (client {version or 'unknown'}): no buildx plugin"
 
 
 @functools.cache
 def build_cli(configured: str | None = None) -> BuildCli:
-    """The docker CLI used for builds: --docker / $PYFAMILY_DOCKER, else the first that can use BuildKit."""
+    """The docker CLI used for builds: --docker / $PYFAMILY_DOCKER, else the first with the buildx plugin."""
     wanted = configured or os.environ.get(DOCKER_CLI_ENV)
     reasons = []
     for candidate in [wanted] if wanted else FALLBACK_CLIS:
@@ -61,11 +58,24 @@ def build_cli(configured: str | None = None) -> BuildCli:
         if isinstance(found, BuildCli):
             return found
         reasons.append(found)
-    hint = (
-        f"set {DOCKER_CLI_ENV} to a docker CLI that has the buildx plugin or is Debian's docker.io "
-        "(/usr/bin/docker), or run scripts/dev/ensure-docker to install it"
+    raise EngineError(
+        f"No docker CLI here has the buildx plugin ({'; '.join(reasons)}); set {DOCKER_CLI_ENV} to one that has "
+        f"it, or install it: {SETUP_HINT}."
     )
-    raise EngineError(f"No docker CLI here can build with BuildKit ({'; '.join(reasons)}); {hint}.")
+
+
+def require_image_store() -> None:
+    """Multi-platform images and attestations live only in the containerd image store (dockerd >= 25 with the
+    containerd-snapshotter feature): refuse, with the way out, an engine that stores images the classic way."""
+    info = client().info()
+    store = " ".join(str(value) for pair in info.get("DriverStatus") or [] for value in pair)
+    if "snapshotter" not in store:
+        raise EngineError(
+            f"The Docker engine ({info.get('ServerVersion', 'unknown version')}, storage driver "
+            f"{info.get('Driver', 'unknown')}) does not use the containerd image store, which multi-platform "
+            'images need: set "features": {"containerd-snapshotter": true} in /etc/docker/daemon.json and restart '
+            f"dockerd (version 25 or newer); {SETUP_HINT}."
+        )
 
 
 @functools.cache
@@ -76,8 +86,7 @@ def client() -> docker.DockerClient:
         sdk.ping()
     except docker.errors.DockerException as exc:
         raise EngineError(
-            f"The Docker engine does not answer ({exc}). Start it with scripts/dev/ensure-docker "
-            "(installs Debian's docker.io and starts dockerd when none runs), or set DOCKER_HOST."
+            f"The Docker engine does not answer ({exc}). Start it ({SETUP_HINT}), or set DOCKER_HOST."
         ) from None
     return sdk
 

@@ -11,7 +11,7 @@ where it is foreign.
 from __future__ import annotations
 
 import platform as host_platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pyfamily.errors import UserError
@@ -65,3 +65,28 @@ def resolve(listed: Sequence[str], requested: Sequence[str], default: Sequence[s
 
 def debian_arch(name: str) -> str:
     return PLATFORMS[name].debian_arch
+
+
+LABEL = "org.pyfamily.platforms"  # on every image pyfamily builds: the platforms its index holds, comma-separated
+
+
+def label_value(platforms: Sequence[str]) -> str:
+    return ",".join(platforms)
+
+
+def built_for(labels: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The platforms an image was built for, from its labels (the host's for one made before this label)."""
+    value = (labels or {}).get(LABEL)
+    return tuple(name for name in value.split(",") if name) if value else (host(),)
+
+
+def missing(wanted: Sequence[str], labels: Mapping[str, str] | None) -> tuple[str, ...]:
+    """The platforms of `wanted` an image with these labels lacks."""
+    have = built_for(labels)
+    return tuple(name for name in wanted if name not in have)
+
+
+def union(listed: Sequence[str], *groups: Sequence[str]) -> tuple[str, ...]:
+    """Every platform of `groups`, in the family file's order."""
+    chosen = {name for group in groups for name in group}
+    return tuple(name for name in listed if name in chosen)

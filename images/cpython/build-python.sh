@@ -8,6 +8,12 @@
 # Writes DESTDIR/usr/local/share/pkgdeps/pythonMINOR.txt: the Debian packages the
 # staged tree needs at run time (computed with find-libdeps). The stdlib's bytecode is
 # made afterwards by pack-stdlib.py (its own step, so changing it does not recompile).
+#
+# HOST_ARCH (Debian's name; default this machine's) another than this machine's cross-compiles for it, with
+# install-build-deps.sh's cross toolchain: first a plain native CPython of the same version is built into
+# /opt/build-python (CPython's cross build runs it, and pack-stdlib.py compiles the bytecode with it), then the
+# tree for HOST_ARCH. PGO cannot train a cross-compiled interpreter, so --enable-optimizations is refused here:
+# release images for a foreign platform are built on a machine of that platform (see README).
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
@@ -19,10 +25,41 @@ minor=$2
 destdir=$(realpath -m "$3")
 shift 3
 
+build_arch=$(dpkg --print-architecture)
+host_arch=${HOST_ARCH:-$build_arch}
+cross=()
+host_type=""
+if [ "$host_arch" != "$build_arch" ]; then
+    for flag in "$@"; do
+        if [ "$flag" = --enable-optimizations ]; then
+            echo "build-python: PGO (--enable-optimizations) runs the interpreter it builds, so it cannot train one" \
+                 "cross-compiled for $host_arch here: build that profile on a $host_arch machine." >&2
+            exit 2
+        fi
+    done
+fi
+
 src=$(mktemp -d /tmp/cpython.XXXXXX)
 trap 'rm -rf "$src"' EXIT
 tar -xf "$tarball" -C "$src" --strip-components=1
 cd "$src"
+
+if [ "$host_arch" != "$build_arch" ]; then
+    # The build Python: plain (-O1, no PGO/LTO: it only runs build scripts and compileall), out of tree.
+    start=$SECONDS
+    mkdir "$src/native"
+    (cd "$src/native" && OPT="-O1" ../configure --prefix=/opt/build-python --with-ensurepip=no --disable-test-modules \
+        >/dev/null && make -j"$(nproc)" >/dev/null && make altinstall >/dev/null)
+    echo "build-python: the native build Python took $((SECONDS - start)) s"
+    host_type=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
+    multiarch=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
+    # configure cannot probe the target's /dev when cross-compiling: Linux has /dev/ptmx and no /dev/ptc.
+    cross=(--host="$host_type" --with-build-python="/opt/build-python/bin/python$minor"
+        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no)
+    export PKG_CONFIG_LIBDIR="/usr/lib/$multiarch/pkgconfig:/usr/share/pkgconfig"
+    mkdir "$src/cross"
+    cd "$src/cross"
+fi
 
 # --enable-shared builds the stdlib's objects position-independent and links libpython3.X.so from them, for
 # programs that embed Python (in `all`); pythonX.Y itself is relinked statically from the same objects below.
@@ -30,8 +67,9 @@ cd "$src"
 # System expat/libffi/libmpdec (3.13+ default) take Debian's security updates.
 # OPT is CPython's default without -g: the tree is stripped anyway, and debug info makes every compile and the
 # LTO links slower. PGO trains on as many test processes as there are cores.
-OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TESTTIMEOUT)" ./configure \
+OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TESTTIMEOUT)" "$src/configure" \
     --build="$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)" \
+    "${cross[@]}" \
     --prefix=/usr/local \
     --enable-option-checking=fatal \
     --enable-shared \
@@ -54,11 +92,13 @@ fi
 # -fno-semantic-interposition (configure adds it only with --enable-optimizations): the objects are -fPIC for
 # libpython, and without it gcc may not inline or call directly any exported function, which costs the static
 # interpreter too. Passed to make, not configure, so they stay out of sysconfig (see altinstall below).
+export DEB_HOST_ARCH=$host_arch  # dpkg-buildflags: the flags for the platform compiled for
 cflags="$(DEB_CFLAGS_MAINT_STRIP='-O2 -g' dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 cflags+=" -fno-semantic-interposition"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
+unset DEB_HOST_ARCH
 # Frame pointers make perf/eBPF profilers usable, as in the official images.
-case "$(dpkg --print-architecture)" in
+case "$host_arch" in
     amd64 | arm64) cflags+=" -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer" ;;
     i386) ;;
     *) cflags+=" -fno-omit-frame-pointer" ;;
@@ -103,11 +143,12 @@ find . -name '*.a' -delete
 find . -type f \( -name '*.so*' -o -perm -u+x \) -print0 |
     while IFS= read -r -d '' f; do
         if [ "$(head -c4 "$f" | tail -c3)" = ELF ]; then
-            strip --strip-unneeded "$f"
+            "${host_type:+$host_type-}strip" --strip-unneeded "$f"
         fi
     done
 
 # libpython3.so (the stable-ABI stub) has no rpath: point the loader at the staged libs.
 mkdir -p share/pkgdeps
-LD_LIBRARY_PATH="$destdir/usr/local/lib" find-libdeps --strict "$destdir/usr/local" >"share/pkgdeps/python$minor.txt"
+LD_LIBRARY_PATH="$destdir/usr/local/lib" find-libdeps --strict --arch "$host_arch" "$destdir/usr/local" \
+    >"share/pkgdeps/python$minor.txt"
 echo "runtime packages for python$minor: $(tr '\n' ' ' <"share/pkgdeps/python$minor.txt")"

@@ -1,9 +1,9 @@
 """The build backend seam: how one rendered target becomes a local image.
 
 The scheduler (runner.py) hands a backend one BuildRequest at a time and only reads back the image it tagged;
-it does not care which backend runs. Today's backend runs a BuildKit-capable docker CLI into the local image
-store; a `docker buildx bake` backend that builds and pushes multi-platform images is the next one, added in
-BACKENDS below."""
+it does not care which backend runs. Today's backend runs `docker buildx build` into the local image store (the
+containerd store keeps multi-platform indexes and attestations); another one (e.g. `docker buildx bake`, whose
+file `invoke bake --print` writes) is added in BACKENDS below."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class BuildRequest:
     context: Context
     tags: tuple[str, ...]  # full references, <repository>:<tag>
     labels: dict[str, str]
+    platforms: tuple[str, ...]  # one BuildKit build for all: the image is a multi-platform index
     secrets: dict[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
     no_cache: bool = False
     log: Path = Path("/dev/null")
@@ -48,7 +49,7 @@ _STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w-]+) )?(?P<step>\d+/\d+)\] (?P<what
 
 
 class DockerCli:
-    """`docker build` with BuildKit (or `docker buildx build --load`) into the local image store."""
+    """`docker buildx build --load` into the local (containerd) image store, every platform of the run at once."""
 
     name = "docker"
 
@@ -57,6 +58,8 @@ class DockerCli:
 
     def command(self, request: BuildRequest) -> list[str]:
         command = [*self.cli.build_command(), "--progress=plain", "--file", str(request.context.dockerfile)]
+        # A provenance attestation (how, from what) beside each platform's manifest; publish pushes it along.
+        command += [f"--platform={','.join(request.platforms)}", "--provenance=mode=max"]
         for tag in request.tags:
             command += ["--tag", tag]
         for key, value in request.labels.items():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import docker.models.images
 
-from pyfamily import engine
+from pyfamily import engine, platforms
 from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.base import rootfs_ref
@@ -155,7 +155,14 @@ def registry_digest(ref: str) -> str | None:
 
 
 # Labels that change with every build or commit; every other label is an input (a change to it rebuilds).
-VOLATILE_LABELS = (CREATED_LABEL, "org.opencontainers.image.revision", INPUTS_LABEL, RECIPE_LABEL, PARTS_LABEL)
+VOLATILE_LABELS = (
+    CREATED_LABEL,
+    "org.opencontainers.image.revision",
+    INPUTS_LABEL,
+    RECIPE_LABEL,
+    PARTS_LABEL,
+    platforms.LABEL,  # which platforms: checked on its own (pyfamily.build.runner), not part of the inputs
+)
 
 
 def labels(family: Family, target: Target, built: dt.datetime, revision: str, source: str) -> dict[str, str]:

@@ -24,7 +24,7 @@ from types import FrameType
 import docker.errors
 import jinja2
 
-from pyfamily import engine
+from pyfamily import engine, platforms
 from pyfamily.build import cache, lock
 from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
 from pyfamily.build.dated import add_dated_tag
@@ -248,6 +248,11 @@ class _Scheduler:
         key = inputs.key(recipe.kept_across_refresh)
         existing = cache.built_image(target)
         why = cache.why_rebuild(existing, inputs, key)
+        chosen = family.platforms
+        lacking = platforms.missing(chosen, existing.labels) if existing is not None and why is None else ()
+        if existing is not None and lacking:  # same inputs, fewer platforms: build all (BuildKit has the others cached)
+            why = f"not built for {', '.join(lacking)}"
+            chosen = platforms.union(family.config.platforms, chosen, platforms.built_for(existing.labels))
         if why is None and existing is not None and settings.refresh and recipe.freshness:
             self.say(f"[{target.name}] up to date with its recipe; asking Debian and PyPI for updates")
             probe = step.probe()
@@ -264,7 +269,8 @@ class _Scheduler:
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
         labels.update(cache.input_labels(inputs, key))
-        request = BuildRequest(target, context, tuple(tags), labels, secrets, settings.refresh, result.log)
+        labels[platforms.LABEL] = platforms.label_value(chosen)
+        request = BuildRequest(target, context, tuple(tags), labels, chosen, secrets, settings.refresh, result.log)
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         dated = add_dated_tag(family.config.tags, target, image, built.date())

@@ -1,17 +1,20 @@
 """The `base` kind: slim Debian with the helpers, bootstrapped with mmdebstrap (or started FROM an image).
 
-The bootstrap is this recipe's `prepare` step: it makes the local image `<repository>:rootfs-<suite>` from a
-tarball that images/base/bootstrap.sh writes, unless an image made from the same inputs is already there.
+The bootstrap is this recipe's `prepare` step: it makes the local image `<repository>:rootfs-<suite>`, one manifest
+per platform of the run, from the tarballs images/base/bootstrap.sh writes (one per Debian architecture, kept in
+the cache), unless an image made from the same inputs already holds every platform of the run.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pyfamily import engine
+from pyfamily import engine, platforms
 from pyfamily.config import Config
 from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, digest_of_files
 from pyfamily.errors import UserError
@@ -65,46 +68,115 @@ def _files(family: Family, target: Target) -> dict[str, bytes]:
 
 
 def _prepare(step: Preparation) -> dict[str, str]:
-    """Bootstrap the Debian tree with mmdebstrap unless an image made from the same inputs exists (on a refresh:
-    one with no Debian updates since it was bootstrapped)."""
+    """Bootstrap the Debian tree of every platform of the run with mmdebstrap, unless an image made from the same
+    inputs holds them all (on a refresh: one with no Debian updates since it was bootstrapped)."""
     config = step.family.config
     bootstrap = config.base.bootstrap
     if bootstrap is None:
         return {}  # FROM an image: the engine pulls it
     mirror = debian_mirror(config)
-    folder = RECIPES / "base"
     digest = digest_of_files(
-        [(folder / name, name) for name in BOOTSTRAP_FILES], bootstrap.model_dump_json(), f"mirror={mirror or ''}"
+        [(RECIPES / "base" / name, name) for name in BOOTSTRAP_FILES],
+        bootstrap.model_dump_json(),
+        f"mirror={mirror or ''}",
     )
     ref = rootfs_ref(config)
+    wanted = step.family.platforms
     existing = engine.image_or_none(ref)
-    if existing is not None and existing.labels.get(INPUTS_LABEL) == digest:
+    have = platforms.built_for(existing.labels) if existing and existing.labels.get(INPUTS_LABEL) == digest else ()
+    stale = False
+    if have and not platforms.missing(wanted, existing.labels if existing else None):
         why = _rootfs_updates(step, ref) if step.refresh else []
         if not why:
             return _parts(digest, ref)
         step.say(f"[base] {ref}: {why[0]}")
+        have, stale = (), True
     if step.offline:
         raise UserError(f"--offline: {ref} must be bootstrapped from the Debian archive first; run once online.")
-    step.say(f"[base] bootstrapping Debian {bootstrap.suite} with mmdebstrap from {mirror or 'its default mirror'}")
-    log = step.log_dir / "rootfs.log"
-    with tempfile.TemporaryDirectory(prefix="pyfamily-rootfs-") as scratch:
-        tarball = Path(scratch) / "rootfs.tar"
+    chosen = platforms.union(config.platforms, wanted, have)
+    trees = _bootstrapped_trees(step, digest, chosen, stale)
+    if step.should_stop():
+        return {}
+    _import_trees(step, ref, digest, chosen, trees)
+    return _parts(digest, ref)
+
+
+def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], stale: bool) -> dict[str, Path]:
+    """rootfs-<arch>.tar per platform, kept in the cache by bootstrap digest: adding a platform later bootstraps
+    only that one. `stale` (Debian published updates) bootstraps every one again."""
+    bootstrap = step.family.config.base.bootstrap
+    assert bootstrap is not None
+    folder = step.cache_dir / "rootfs" / digest[:24]
+    folder.mkdir(parents=True, exist_ok=True)
+    mirror = debian_mirror(step.family.config)
+    trees = {}
+    for name in chosen:
+        arch = platforms.debian_arch(name)
+        tree = trees[arch] = folder / f"rootfs-{arch}.tar"
+        if tree.exists() and not stale:
+            continue
+        step.say(
+            f"[base] bootstrapping Debian {bootstrap.suite} {arch} from {mirror or 'its default archive'} (mmdebstrap)"
+        )
+        log = step.log_dir / f"rootfs-{arch}.log"
+        partial = tree.with_suffix(".partial.tar")
         code = step.run(
-            [str(folder / "bootstrap.sh"), bootstrap.suite, str(tarball), mirror or "", *bootstrap.packages], log
+            [
+                str(RECIPES / "base" / "bootstrap.sh"),
+                bootstrap.suite,
+                arch,
+                str(partial),
+                mirror or "",
+                *bootstrap.packages,
+            ],
+            log,
         )
         if step.should_stop():
-            return {}
+            return trees
         if code != 0:
             raise UserError(
-                f"mmdebstrap could not bootstrap Debian {bootstrap.suite} (exit {code}); see {log}. "
-                "Is mmdebstrap installed (scripts/dev/ensure-tools) and the archive reachable (set "
-                f"base.debian.mirror or ${MIRROR_ENV})?"
+                f"mmdebstrap could not bootstrap Debian {bootstrap.suite} for {arch} (exit {code}); see {log}. Is "
+                "mmdebstrap installed (scripts/dev/ensure-tools), the archive reachable (set base.debian.mirror or "
+                f"${MIRROR_ENV}) and, for a foreign platform, emulation set up (scripts/dev/ensure-emulation)?"
             )
-        repository, tag = ref.rsplit(":", 1)
-        engine.client().api.import_image(
-            src=str(tarball), repository=repository, tag=tag, changes=[f"LABEL {INPUTS_LABEL}={digest}", 'CMD ["bash"]']
-        )
-    return _parts(digest, ref)
+        partial.replace(tree)
+    for old in folder.parent.iterdir():  # one bootstrap digest is kept: the trees of older inputs go
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    return trees
+
+
+ROOTFS_DOCKERFILE = """# The Debian trees images/base/bootstrap.sh made, one per platform, as one multi-platform image.
+FROM scratch
+ARG TARGETARCH
+ADD rootfs-${TARGETARCH}.tar /
+CMD ["bash"]
+"""
+
+
+def _import_trees(step: Preparation, ref: str, digest: str, chosen: Sequence[str], trees: dict[str, Path]) -> None:
+    """The trees as the image `ref`, one manifest per platform, built by BuildKit (`docker import` cannot make a
+    multi-platform image)."""
+    with tempfile.TemporaryDirectory(prefix="pyfamily-rootfs-", dir=step.cache_dir) as scratch:
+        context = Path(scratch)
+        (context / "Dockerfile").write_text(ROOTFS_DOCKERFILE)
+        for tree in trees.values():
+            os.link(tree, context / tree.name)
+        cli = engine.build_cli()
+        command = [
+            *cli.build_command(),
+            "--progress=plain",
+            "--provenance=false",
+            f"--platform={','.join(chosen)}",
+            f"--label={INPUTS_LABEL}={digest}",
+            f"--label={platforms.LABEL}={platforms.label_value(chosen)}",
+            f"--tag={ref}",
+            str(context),
+        ]
+        log = step.log_dir / "rootfs.log"
+        code = step.run(command, log)
+        if code != 0 and not step.should_stop():
+            raise UserError(f"BuildKit could not make {ref} from the bootstrapped trees (exit {code}); see {log}.")
 
 
 def _parts(digest: str, ref: str) -> dict[str, str]:

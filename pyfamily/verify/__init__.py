@@ -13,7 +13,7 @@ from pathlib import Path
 import docker.errors
 from tabulate import tabulate
 
-from pyfamily import engine
+from pyfamily import engine, platforms
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
@@ -29,6 +29,7 @@ class Check:
     name: str
     passed: bool
     detail: str = ""
+    platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,14 @@ def run(
     entrypoint: list[str] | None = None,
     env: dict[str, str] | None = None,
     read_only: bool = False,
+    platform: str | None = None,
 ) -> Run:
-    """Run `command` in a fresh offline container of `ref`; its exit, output and the bytecode it wrote."""
+    """Run `command` in a fresh offline container of `ref` (its manifest for `platform`, emulated when foreign);
+    its exit, output and the bytecode it wrote."""
     container = engine.client().containers.run(
         ref,
         command,
+        platform=platform,
         entrypoint=entrypoint or [],
         environment=env or {},
         detach=True,
@@ -71,55 +75,69 @@ def run(
     return Run(status["StatusCode"], output, [str(path) for path in written])
 
 
-def smoke(ref: str, command: list[str], *, read_only: bool) -> Run:
-    return run(ref, command, read_only=read_only)
+def smoke(ref: str, command: list[str], *, read_only: bool, platform: str | None = None) -> Run:
+    return run(ref, command, read_only=read_only, platform=platform)
 
 
-def verify_target(family: Family, target: Target) -> list[Check]:
+def verify_target(family: Family, target: Target, platform: str) -> list[Check]:
+    """Every check of `target` on one platform of its index."""
     recipe = recipe_of(target)
     env = recipe.check_env(family, target)
     checks = []
     for script in recipe.check_scripts():
-        outcome = run(target.ref, ["-c", script.read_text()], entrypoint=["sh"], env=env)
+        outcome = run(target.ref, ["-c", script.read_text()], entrypoint=["sh"], env=env, platform=platform)
         detail = "" if outcome.exit_code == 0 else f"exit {outcome.exit_code}: {outcome.output.strip()[-400:]}"
-        checks.append(Check(target.name, check_name(script), outcome.exit_code == 0, detail))
+        checks.append(Check(target.name, check_name(script), outcome.exit_code == 0, detail, platform))
     command = recipe.smoke(family.config, target)
     if command:
-        checks += [_smoke_check(target, command, read_only) for read_only in (False, True)]
+        checks += [_smoke_check(target, command, read_only, platform) for read_only in (False, True)]
     return checks
 
 
-def _smoke_check(target: Target, command: list[str], read_only: bool) -> Check:
+def _smoke_check(target: Target, command: list[str], read_only: bool, platform: str) -> Check:
     name = "smoke (--read-only)" if read_only else "smoke"
     try:
-        outcome = smoke(target.ref, command, read_only=read_only)
+        outcome = smoke(target.ref, command, read_only=read_only, platform=platform)
     except docker.errors.DockerException as exc:
-        return Check(target.name, name, False, str(exc))
+        return Check(target.name, name, False, str(exc), platform)
     passed = outcome.exit_code == 0 and not outcome.pyc_written
     detail = (
         "" if passed else f"exit {outcome.exit_code}, .pyc written: {outcome.pyc_written[:3]}, {outcome.output[-300:]}"
     )
-    return Check(target.name, name, passed, detail)
+    return Check(target.name, name, passed, detail, platform)
 
 
 def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
-    """Check every target of the plan; with `cache_dir`, record each image's verdict there by image ID."""
+    """Check every target of the plan on every platform of the run; with `cache_dir`, record each image's verdict
+    there by image ID and platform."""
+    wanted = plan.family.platforms
     images = {t.name: engine.image_or_none(t.ref) for t in plan.targets}
     missing = [t.ref for t in plan.targets if images[t.name] is None]
     if missing:
         raise UserError(
             f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and --profile first."
         )
+    lacking = [
+        f"{t.ref} ({', '.join(gap)})"
+        for t in plan.targets
+        if (image := images[t.name]) is not None and (gap := platforms.missing(wanted, image.labels))
+    ]
+    if lacking:
+        raise UserError(
+            f"Not built for every platform asked for: {'; '.join(lacking)}. Run `invoke build` with the same "
+            f"selection and --platform {','.join(wanted)} first."
+        )
     checks = []
     for target in plan.targets:
-        found = verify_target(plan.family, target)
         image = images[target.name]
-        if cache_dir is not None and image is not None:
-            records.save(cache_dir, str(image.id), target.name, [(c.name, c.passed) for c in found])
-        checks += found
+        for platform in wanted:
+            found = verify_target(plan.family, target, platform)
+            if cache_dir is not None and image is not None:
+                records.save(cache_dir, str(image.id), target.name, [(c.name, c.passed) for c in found], platform)
+            checks += found
     return checks
 
 
 def report(checks: list[Check]) -> str:
-    rows = [(c.target, c.name, "ok" if c.passed else "FAILED", c.detail) for c in checks]
-    return tabulate(rows, headers=["target", "check", "result", "detail"])
+    rows = [(c.target, c.platform, c.name, "ok" if c.passed else "FAILED", c.detail) for c in checks]
+    return tabulate(rows, headers=["target", "platform", "check", "result", "detail"])

@@ -2,17 +2,24 @@
 # Do not edit: change the recipe or the family file, then `invoke render`.
 # CPython 3.11.2 compiled once per profile. Builders copy /usr/local as is; runtimes copy its bin and
 # share, and /runtime's stdlib (sourceless bytecode, no libpython: their python3.11 is static; see pack-stdlib.py).
-FROM pyfamily-test/python:base AS compile
-RUN apt-install dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libmpdec-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
+# The compile runs on the build machine's platform: for another platform (TARGETARCH) it cross-compiles with
+# Debian's cross toolchain instead of running a compiler under emulation (see build-python.sh).
+FROM --platform=$BUILDPLATFORM pyfamily-test/python:base AS compile
+ARG TARGETARCH
+COPY install-build-deps.sh /usr/src/
+RUN /usr/src/install-build-deps.sh "$TARGETARCH" dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libmpdec-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
 COPY ["Python-3.11.2.tgz", "build-python.sh", "/usr/src/"]
 RUN echo '2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849  /usr/src/Python-3.11.2.tgz' | sha256sum --check --strict \
- && /usr/src/build-python.sh /usr/src/Python-3.11.2.tgz 3.11 /staging 
+ && HOST_ARCH="$TARGETARCH" /usr/src/build-python.sh /usr/src/Python-3.11.2.tgz 3.11 \
+      /staging 
 # Bytecode ships, unlike the official images (whose `python-no-pyc` test says the opposite): no fresh or
 # read-only container compiles the stdlib at start. /staging/usr/local gets .pyc next to its sources,
-# /staging/runtime the thin runtime's stdlib as sourceless .pyc.
+# /staging/runtime the thin runtime's stdlib as sourceless .pyc. Bytecode is the same on every platform, so a
+# cross build compiles it with its build Python (/opt/build-python).
 COPY pack-stdlib.py /usr/src/
-RUN /staging/usr/local/bin/python3.11 -I -B /usr/src/pack-stdlib.py /staging/usr/local 3.11 \
-      /staging/runtime/usr/local
+RUN python=/staging/usr/local/bin/python3.11; \
+    if [ -x /opt/build-python/bin/python3.11 ]; then python=/opt/build-python/bin/python3.11; fi; \
+    "$python" -I -B /usr/src/pack-stdlib.py /staging/usr/local 3.11 /staging/runtime/usr/local
 
 FROM scratch
 COPY --from=compile /staging/ /

@@ -7,7 +7,7 @@ import contextlib
 import docker.errors
 import pytest
 
-from pyfamily import build, config, kinds, plan, verify
+from pyfamily import build, config, kinds, plan, platforms, verify
 from pyfamily.build.dated import dated_tags
 from pyfamily.errors import BuildError
 from pyfamily.kinds import Draft, Recipe
@@ -28,7 +28,7 @@ def test_every_target_built(family):
 
 @pytest.mark.parametrize("name", ["base", "3.11", "3.13", "all", "builder-3.11", "3.13-pillow", "all-pillow"])
 def test_verify_checks_pass(family, name):
-    checks = verify.verify_target(family.family, family.targets[name])
+    checks = verify.verify_target(family.family, family.targets[name], platforms.host())
     assert checks
     assert [c for c in checks if not c.passed] == []
 

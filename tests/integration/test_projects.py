@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-from pyfamily import build, config, plan, verify
+from pyfamily import build, config, plan, platforms, verify
 from pyfamily.errors import ConfigError
 from pyfamily.plan import Selection
 
@@ -96,7 +96,7 @@ def test_verify_runs_the_smoke_read_only_as_the_user(projects) -> None:
     file, _ = projects
     family = plan.expand(config.load(file))
     for name in PROJECTS:
-        checks = verify.verify_target(family, family[name])
+        checks = verify.verify_target(family, family[name], platforms.host())
         assert {c.name for c in checks} >= {"venv", "smoke", "smoke (--read-only)"}
         assert all(c.passed for c in checks), [(c.name, c.detail) for c in checks if not c.passed]
 

@@ -1,0 +1,52 @@
+"""Platforms: the --platform choice among the family file's `platforms:`, what a built image lacks, the schema."""
+
+import pytest
+
+from pyfamily import platforms
+from pyfamily.errors import ConfigError, UserError
+
+from .families import MINIMAL
+from .test_config_rules import load_text
+
+LISTED = ("linux/amd64", "linux/arm64")
+
+
+def test_nothing_requested_is_the_hosts_platform_or_the_default():
+    assert platforms.resolve(LISTED, []) == (platforms.host(),)
+    assert platforms.resolve(LISTED, [], default=LISTED) == LISTED
+
+
+@pytest.mark.parametrize(
+    ("requested", "chosen"),
+    [
+        (["linux/arm64"], ("linux/arm64",)),
+        (["linux/arm64,linux/amd64"], LISTED),  # comma-separated, in the file's order
+        (["linux/arm64", "linux/amd64"], LISTED),  # repeated
+        (["all"], LISTED),
+        ([" linux/arm64 , "], ("linux/arm64",)),
+    ],
+)
+def test_requested_platforms_in_the_files_order(requested, chosen):
+    assert platforms.resolve(LISTED, requested) == chosen
+
+
+def test_a_platform_the_file_does_not_list_is_refused_naming_the_choices():
+    with pytest.raises(UserError, match=r"--platform linux/arm64: not among .*\(linux/amd64\).*all"):
+        platforms.resolve(("linux/amd64",), ["linux/arm64"])
+
+
+def test_what_an_image_lacks_from_its_label():
+    both = {platforms.LABEL: platforms.label_value(LISTED)}
+    assert platforms.missing(LISTED, both) == ()
+    assert platforms.missing(LISTED, {platforms.LABEL: "linux/arm64"}) == ("linux/amd64",)
+    # made before the label existed: built for the host only
+    assert platforms.missing(LISTED, {}) == tuple(p for p in LISTED if p != platforms.host())
+    assert platforms.union(LISTED, ["linux/arm64"], ["linux/amd64"]) == LISTED
+
+
+def test_schema_defaults_to_amd64_and_arm64_and_refuses_unknown(tmp_path):
+    assert load_text(tmp_path, MINIMAL).platforms == list(LISTED)
+    with pytest.raises(ConfigError, match=r"platforms\[0\].*'linux/sparc'.*choose from linux/amd64, linux/arm64"):
+        load_text(tmp_path, MINIMAL + "platforms: [linux/sparc]\n")
+    with pytest.raises(ConfigError, match="platforms"):
+        load_text(tmp_path, MINIMAL + "platforms: []\n")

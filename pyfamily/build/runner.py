@@ -109,7 +109,11 @@ def held_locks(family: Family, settings: Settings, purpose: str) -> contextlib.A
 
 def run(plan: Plan, settings: Settings, say: Say = print) -> Report:
     """Build every target of the plan in dependency order; failures stop only their dependents."""
+    refusals = [why for target in plan.targets if (why := recipe_of(target).refuses(plan.family, target))]
+    if refusals:
+        raise UserError("Nothing was built: " + " ".join(refusals))
     engine.client()
+    engine.require_image_store()
     backend = BACKENDS[settings.backend](settings.docker_cli)
     settings.logs.mkdir(parents=True, exist_ok=True)
     processes = Processes()

@@ -9,7 +9,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from pyfamily import sources
+from pyfamily import platforms, sources
 from pyfamily.config import Config
 from pyfamily.kinds.recipe import Draft, Index, Preparation, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
@@ -36,6 +36,20 @@ def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
 def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
     profile = family.config.build.profiles[target.profile or family.profile]
     return {"configure_flags": profile.configure}
+
+
+def _cpython_refuses(family: Family, target: Target) -> str | None:
+    """PGO trains the interpreter it builds by running it: a cross-compiled one cannot be trained here."""
+    profile = target.profile or family.profile
+    foreign = [name for name in family.platforms if name != platforms.host()]
+    if not foreign or "--enable-optimizations" not in family.config.build.profiles[profile].configure:
+        return None
+    return (
+        f"{target.name}: the {profile} profile trains CPython with PGO, which runs the interpreter it builds, so it "
+        f"cannot be cross-compiled for {', '.join(foreign)} on this {platforms.host()} machine; build that profile on "
+        f"a machine of that platform (the scheduled workflow uses native runners), or choose --platform "
+        f"{platforms.host()} or another profile (e.g. --profile fast)."
+    )
 
 
 def source_locations(config: Config) -> tuple[list[str], list[str]]:
@@ -82,6 +96,7 @@ CPYTHON = Recipe(
     describe=lambda config, target: "internal: the compiled CPython tree, copied into runtimes and builders",
     variables=_cpython_variables,
     prepare=_fetch_source,
+    refuses=_cpython_refuses,
     check_folders=(),  # FROM scratch: no shell to check with; the runtimes and builders check it
     # Recompiled only when its own inputs change (tarball, configure flags, build scripts, the base recipe: suite,
     # packages, helpers), never because a refresh brought Debian updates into base; see README "Keeping the

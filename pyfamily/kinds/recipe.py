@@ -111,6 +111,10 @@ def no_smoke(config: Config, target: Target) -> list[str] | None:
     return None
 
 
+def refuses_nothing(family: Family, target: Target) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Recipe:
     kind: str
@@ -132,6 +136,8 @@ class Recipe:
     check_folders: tuple[str, ...] = ("base",)  # other recipe folders whose checks also apply
     check_env: CheckEnv = python_env
     smoke: Smoke = no_smoke  # a command run in fresh (writable, then read-only) containers by verify
+    # Why this machine cannot build the target for the run's platforms (None: it can); asked before anything builds.
+    refuses: Callable[[Family, Target], str | None] = refuses_nothing
 
     @property
     def path(self) -> Path:

@@ -1,8 +1,11 @@
 """Platforms: the --platform choice among the family file's `platforms:`, what a built image lacks, the schema."""
 
+from pathlib import Path
+
 import pytest
 
-from pyfamily import platforms
+from pyfamily import build, config, kinds, plan, platforms
+from pyfamily.plan import Selection
 from pyfamily.errors import ConfigError, UserError
 
 from .families import MINIMAL
@@ -50,3 +53,17 @@ def test_schema_defaults_to_amd64_and_arm64_and_refuses_unknown(tmp_path):
         load_text(tmp_path, MINIMAL + "platforms: [linux/sparc]\n")
     with pytest.raises(ConfigError, match="platforms"):
         load_text(tmp_path, MINIMAL + "platforms: []\n")
+
+
+def test_release_cpython_for_a_foreign_platform_is_refused_before_anything_builds(tmp_path):
+    shipped = config.load(Path(__file__).resolve().parents[2] / "images.yaml")
+    foreign = next(name for name in LISTED if name != platforms.host())
+    release = plan.select(plan.expand(shipped, "release", LISTED), Selection(names=("3.13",)))
+    settings = build.Settings(work_dir=tmp_path, cache_dir=tmp_path)
+    with pytest.raises(UserError, match=rf"Nothing was built: cpython-3.13: the release profile .* {foreign}"):
+        build.run(release, settings, say=print)
+    assert not (tmp_path / "logs").exists()  # refused before the first step
+    fast = plan.expand(shipped, "fast", LISTED)
+    assert all(kinds.recipe_of(t).refuses(fast, t) is None for t in fast)
+    native = plan.expand(shipped, "release", (platforms.host(),))
+    assert all(kinds.recipe_of(t).refuses(native, t) is None for t in native)

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from pyfamily import build, config, kinds, plan, platforms
-from pyfamily.plan import Selection
 from pyfamily.errors import ConfigError, UserError
+from pyfamily.plan import Selection
 
 from .families import MINIMAL
 from .test_config_rules import load_text

@@ -20,10 +20,15 @@ from pathlib import Path
 from pyfamily.errors import UserError
 
 
+def work_lock(work_dir: Path) -> Path:
+    """The work folder's lock: held by whatever writes build contexts there (`invoke bake` holds only this one)."""
+    return work_dir / ".lock"
+
+
 def lock_files(work_dir: Path, cache_dir: Path, engine_id: str, repository: str) -> list[Path]:
     """The work folder's lock, then the lock of this engine's images of this repository."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{engine_id}-{repository}")
-    return [work_dir / ".lock", cache_dir / "locks" / f"{name}.lock"]
+    return [work_lock(work_dir), cache_dir / "locks" / f"{name}.lock"]
 
 
 @contextlib.contextmanager

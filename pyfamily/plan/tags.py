@@ -27,6 +27,12 @@ def moving_tags(templates: Sequence[str], fields: dict[str, str]) -> tuple[str, 
     return tuple(template.format(**fields) for template in templates)
 
 
+def image_refs(target: Target) -> tuple[str, ...]:
+    """Every reference a build of `target` tags: its local ref, then <repository>:<tag> for each moving tag, each
+    once (the dated tag is added once the image is built; pyfamily.build.dated)."""
+    return tuple(dict.fromkeys([target.ref, *(f"{target.repository}:{tag}" for tag in target.tags)]))
+
+
 def dated_tag(tags: TagsSpec, target: Target, day: dt.date | None) -> str | None:
     """The first immutable tag of a public target built on `day` (None: a placeholder for listings); None if
     internal. Later builds of the same day get it with a .N suffix (see `series_number`)."""

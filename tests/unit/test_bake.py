@@ -75,7 +75,9 @@ def test_every_image_a_target_uses_is_wired_as_a_target_context(family, tmp_path
     for entry in targets.values():  # every ref wired is one the rendered Dockerfile uses, FROM or COPY --from
         dockerfile = (Path(entry["context"]) / entry["dockerfile"]).read_text()
         for ref in entry.get("contexts", {}):
-            assert re.search(rf"^(FROM |COPY --from=){re.escape(ref)}\b", dockerfile, re.MULTILINE), ref
+            assert re.search(rf"^(FROM (--platform=\S+ )?|COPY --from=){re.escape(ref)}\b", dockerfile, re.MULTILINE), (
+                ref
+            )
 
 
 def test_only_targets_inside_the_plan_are_wired(family, tmp_path):
@@ -134,4 +136,3 @@ def test_a_context_invoke_build_prepared_is_kept_a_changed_one_rendered_anew(fam
     _, anew = bake.render_contexts(chosen, tmp_path)
     assert anew == ["cpython-3.13"] and not tarball.exists()
     assert "# edited" not in (tmp_path / "cpython-3.13" / "Dockerfile").read_text()
-

@@ -1,10 +1,14 @@
 """Publish: push the public images of a plan to every registry, all or nothing as far as tags go.
 
 1. Refuse before any network call: an image not built, not made by pyfamily, not passed by `invoke verify`
-   (by image ID), or built with a profile that is not allowed (`fast` needs --allow-profile fast).
+   (by image ID), built with a profile that is not allowed (`fast` needs --allow-profile fast), or lacking
+   one of the chosen platforms (the run's: every platform of the family file unless --platform says fewer).
 2. Check every registry (reachable, a registry, credentials that may push) before the first push.
-3. Push every image to every registry by digest: blobs and manifests only, so no tag moves yet.
-4. Decide every tag: `unchanged` when it already points at the image, `refused` when it is a dated
+3. Push every image to every registry by digest, as the engine stores it (layout.py): blobs, the manifest of
+   each chosen platform with its attestation manifests (SBOM, provenance), then the index: the local one
+   byte for byte when every platform of it is chosen (its digest is the image ID), else one of those
+   platforms (index.py). No tag moves yet.
+4. Decide every tag: `unchanged` when it already points at that index digest, `refused` when it is a dated
    (immutable) tag that points elsewhere; one refusal and no tag moves at all.
 5. Move the tags, one manifest PUT each; if one fails, the error lists precisely which tags moved before.
 The registry client (registry.py) retries transient faults and keeps credentials out of every message.
@@ -27,6 +31,7 @@ from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
 from pyfamily.plan import Plan
+from pyfamily.publish import layout
 from pyfamily.publish.registry import PushedImage, RegistryClient
 from pyfamily.verify import records
 
@@ -51,8 +56,9 @@ class Row:
     registry: str
     tag: str
     action: str  # pushed, unchanged, refused
-    digest: str
+    digest: str  # of the index the tag points at
     bytes_sent: int = 0
+    platforms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class _Image:
     target: Target
     image: docker.models.images.Image
     dated: tuple[str, ...]  # its dated (immutable) tags, as the local engine has them
+    platforms: tuple[str, ...]  # the chosen platforms, all of which the local image holds
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -73,7 +80,40 @@ def dated_tags_of(config: Config, target: Target, image: docker.models.images.Im
     return tuple(dated_tags(config.tags, target, image))
 
 
-def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str]) -> list[_Image]:
+def blob_cache(cache_dir: Path) -> layout.BlobCache:
+    """Where publish keeps the blobs of saved images (by image ID), shared by every run of this checkout."""
+    return layout.BlobCache(cache_dir / "blobs")
+
+
+def local_platforms(reference: str, cache_dir: Path) -> tuple[str, ...]:
+    """The platforms the local image `reference` (or image ID) holds, in its index's order, e.g. ("linux/amd64",
+    "linux/arm64"): from its `docker save`, which is cached by image ID (see layout.platforms)."""
+    return layout.platforms(engine.client(), reference, blob_cache(cache_dir))
+
+
+def _check_platforms(
+    plan: Plan, found: list[tuple[Target, docker.models.images.Image]], platforms: Sequence[str], cache_dir: Path
+) -> None:
+    """Refuse, naming each, the images that lack a chosen platform: every public tag is an index of them all."""
+    held = {t.name: local_platforms(str(image.id), cache_dir) for t, image in found}
+    lacking = {t.name: [p for p in platforms if p not in held[t.name]] for t, _ in found}
+    short = [t for t, _ in found if lacking[t.name]]
+    if short:
+        which = "; ".join(
+            f"{t.ref} has no {', '.join(lacking[t.name])} (it holds {', '.join(held[t.name]) or 'none'})" for t in short
+        )
+        flags = " ".join([f"--profile {plan.family.profile}", f"--platform {','.join(platforms)}"])
+        names = " ".join(f"--target {t.name}" for t in short)
+        raise UserError(
+            f"Nothing was pushed: {which}; every public tag is an index of the chosen platforms "
+            f"({', '.join(platforms)}). Build them with `invoke build {flags} {names}` and verify them with "
+            f"`invoke verify {flags} {names}`, or publish fewer platforms with --platform."
+        )
+
+
+def _ready(
+    config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str], platforms: Sequence[str]
+) -> list[_Image]:
     public = [t for t in plan.targets if t.public]
     images = {t.name: engine.image_or_none(t.ref) for t in public}
     missing = [t.ref for t in public if images[t.name] is None]
@@ -89,7 +129,8 @@ def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str])
             f"Nothing was pushed: {', '.join(unlabeled)} were not built by pyfamily (no "
             f"{CREATED_LABEL} label); rebuild them with `invoke build`."
         )
-    unverified = [t.ref for t, image in found if not records.passed(cache_dir, str(image.id))]
+    _check_platforms(plan, found, platforms, cache_dir)
+    unverified = [t.ref for t, image in found if not records.passed(cache_dir, str(image.id), platforms)]
     if unverified:
         raise UserError(
             f"Nothing was pushed: {', '.join(unverified)} did not pass `invoke verify` as built now "
@@ -114,7 +155,7 @@ def _ready(config: Config, plan: Plan, cache_dir: Path, profiles: Iterable[str])
             f"Nothing was pushed: {', '.join(undated)} have no dated tag of the day they were built in the local "
             "engine (was it removed?); rebuild them with `invoke build --refresh` to get one."
         )
-    return [_Image(t, image, dated[t.name]) for t, image in found]
+    return [_Image(t, image, dated[t.name], tuple(platforms)) for t, image in found]
 
 
 def publish(
@@ -124,15 +165,19 @@ def publish(
     cache_dir: Path,
     *,
     allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES,
+    platforms: Sequence[str] | None = None,
     say: Say = print,
 ) -> list[Row]:
+    """Publish the plan's public images; `platforms` defaults to the plan's family's (cli.family.load resolves
+    --platform for publish: every platform the family file lists unless told fewer)."""
+    chosen = tuple(platforms if platforms is not None else plan.family.platforms or config.platforms)
     if not destinations:
         raise UserError(
             "Nothing was pushed: no registry given; list them under `registries` in the family file or pass --registry."
         )
-    ready = _ready(config, plan, cache_dir, allow_profiles)
+    ready = _ready(config, plan, cache_dir, allow_profiles, chosen)
     repository = config.repository
-    clients = [RegistryClient(d.host, insecure=d.insecure, cache_dir=cache_dir / "blobs") for d in destinations]
+    clients = [RegistryClient(d.host, insecure=d.insecure, cache_dir=blob_cache(cache_dir).root) for d in destinations]
     try:
         for client in clients:
             client.check_access(repository)
@@ -151,10 +196,13 @@ def publish(
 
 def _push(client: RegistryClient, repository: str, item: _Image, say: Say) -> PushedImage:
     try:
-        pushed = client.push_image(repository, str(item.image.id))
+        pushed = client.push_image(repository, str(item.image.id), item.platforms)
     except UserError as exc:
         raise UserError(f"No tag was moved: pushing {item.target.ref} to {client.host} failed: {exc}") from None
-    say(f"[{item.target.name}] {client.host}: manifest {pushed.digest[:19]}, {pushed.bytes_sent} bytes sent")
+    say(
+        f"[{item.target.name}] {client.host}: index {pushed.digest[:19]} ({', '.join(pushed.platforms)}), "
+        f"{pushed.bytes_sent} bytes sent"
+    )
     return pushed
 
 
@@ -175,17 +223,14 @@ def _decide(
             sent = image.bytes_sent
             for tag in item.tags:
                 current = client.tag_digest(repository, tag)
-                same = current == image.digest or (
-                    current is not None and client.tag_config_digest(repository, tag) == str(item.image.id)
-                )
-                if same:
-                    rows.append(Row(client.host, tag, "unchanged", current or "", 0))
+                if current == image.digest:
+                    rows.append(Row(client.host, tag, "unchanged", current, 0, image.platforms))
                 elif current is not None and tag in item.dated:
                     refused.append(f"{client.host}/{repository}:{tag} (points at {current[:19]})")
                     rows.append(Row(client.host, tag, "refused", current, 0))
                 else:
                     moves.append(_Move(client, tag, image.digest))
-                    rows.append(Row(client.host, tag, "pushed", image.digest, sent))
+                    rows.append(Row(client.host, tag, "pushed", image.digest, sent, image.platforms))
                 sent = 0
     if refused:
         raise UserError(
@@ -214,6 +259,9 @@ def _move(moves: list[_Move], repository: str, say: Say) -> None:
 
 def table(rows: list[Row]) -> str:
     return tabulate(
-        [(r.registry, r.tag, r.action, r.digest.removeprefix("sha256:")[:12], r.bytes_sent) for r in rows],
-        headers=["registry", "tag", "action", "digest", "bytes sent"],
+        [
+            (r.registry, r.tag, r.action, r.digest.removeprefix("sha256:")[:12], ", ".join(r.platforms), r.bytes_sent)
+            for r in rows
+        ],
+        headers=["registry", "tag", "action", "index digest", "platforms", "bytes sent"],
     )

@@ -1,27 +1,36 @@
-"""A local image as registry blobs: its config, its layers gzip-compressed the same way every time, a manifest.
+"""A local image as the engine stores it: the OCI layout `docker save` writes, every blob kept byte for byte.
 
-- `BlobCache(root)`: content-addressed files under `root`: `blobs/sha256/<hex>` (compressed layers and image
-  configs) and `layers/<diff_id hex>` (the compressed blob of an uncompressed layer: "<digest> <size>"). Files
-  appear by atomic rename, so several processes may share a cache; nothing is ever removed from it.
-- `export(client, image, cache) -> LocalImage`: the image's config blob and layer blobs. When the cache already
-  holds the config (by image ID) and every layer, the engine is not asked for anything else; otherwise the image
-  is saved (`docker save` through the SDK) to a temporary tar next to the cache and read through its
-  `manifest.json` (the classic `<id>/layer.tar` layout and the OCI `blobs/sha256/` one both work).
-- `compress_layer(cache, diff_id, stream) -> Blob`: gzip (level 6, mtime 0, no file name), checking that the
-  uncompressed bytes have the digest `diff_id`. Layers that arrive gzip-compressed are recompressed this way.
-- `manifest_bytes(config, layers) -> bytes`: a Docker v2 schema 2 manifest, the same bytes for the same blobs.
+In the containerd image store a local image is an OCI image index (its image ID is the index's digest) holding
+one manifest per platform and BuildKit's attestation manifests (platform `unknown/unknown`, annotations
+`vnd.docker.reference.type: attestation-manifest` and `vnd.docker.reference.digest: <the manifest described>`);
+an image made by `docker import` (or the classic builder) is one manifest, its ID that manifest's digest. Blobs
+are saved as stored (layers already compressed), so nothing is recompressed and the registry gets the same bytes.
+
+- `BlobCache(root)`: content-addressed files under `root`: `blobs/sha256/<hex>` (any blob: index, manifest,
+  config, layer) and `images/<image ID hex>` (the descriptor of the image's index or manifest, written once its
+  whole save is in). Files appear by atomic rename, so several processes may share a cache; nothing is removed.
+- `export(client, image, cache) -> LocalImage`: the image by reference or ID. When the cache knows its image ID
+  and holds every blob it names, the engine is asked for nothing else; otherwise the image is saved (`docker
+  save` through the SDK) and the tar streamed into the cache, each blob checked against its digest.
+- `platforms(client, image, cache)`: the platforms a local image holds, e.g. ("linux/amd64", "linux/arm64").
+  Engine API 1.45 (docker 26) has no cheaper way: image inspect lists no manifests before API 1.48, image list
+  before 1.47; the save is cached by image ID, so asking again (or pushing afterwards) costs no second save.
+- `LocalImage.choose(platforms) -> index.Push`: what to push of it (see pyfamily.publish.index), and
+  `LocalImage.blobs(entry)`: the config and layers of one of its manifests, as cached.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
+import functools
 import hashlib
+import io
 import json
 import os
+import re
 import tarfile
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,17 +39,24 @@ import docker
 import docker.errors
 
 from pyfamily.errors import UserError
+from pyfamily.publish.index import (
+    IMAGE_TYPES,
+    INDEX_TYPES,
+    MANIFEST_LIST_V2,
+    MANIFEST_V2,
+    OCI_INDEX,
+    Descriptor,
+    Index,
+    Push,
+    check_digest,
+    choose,
+    parse_json,
+    plain_descriptor,
+    sha256,
+)
 
-MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
-MANIFEST_LIST_V2 = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MANIFEST_TYPES = (MANIFEST_V2, MANIFEST_LIST_V2, OCI_MANIFEST, OCI_INDEX)
-CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
-LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-
-GZIP_LEVEL = 6
 _CHUNK = 1024 * 1024
+_BLOB_NAME = re.compile(r"(?:\./)?blobs/sha256/([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -51,44 +67,37 @@ class Blob:
     media_type: str
 
 
-@dataclass(frozen=True)
-class LocalImage:
-    config: Blob
-    layers: tuple[Blob, ...]  # in the order of the config's rootfs.diff_ids, repeats included
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _hex(digest: str) -> str:
-    algorithm, _, value = digest.partition(":")
-    if algorithm != "sha256" or len(value) != 64 or not all(c in "0123456789abcdef" for c in value):
-        raise UserError(f"Not a sha256 digest: {digest[:80]!r}.")
-    return value
-
-
 class BlobCache:
     def __init__(self, root: Path) -> None:
         self.root = root
-        for folder in ("blobs/sha256", "layers", "tmp"):
+        for folder in ("blobs/sha256", "images", "tmp"):
             (root / folder).mkdir(parents=True, exist_ok=True)
 
     def blob_path(self, digest: str) -> Path:
-        return self.root / "blobs" / "sha256" / _hex(digest)
+        return self.root / "blobs" / "sha256" / check_digest(digest)
 
-    def blob(self, digest: str, media_type: str) -> Blob | None:
+    def blob(self, digest: str, media_type: str, size: int | None = None) -> Blob | None:
+        """The cached blob `digest` (of `size` bytes when given), or None."""
         path = self.blob_path(digest)
-        return Blob(digest, path.stat().st_size, path, media_type) if path.is_file() else None
-
-    def layer(self, diff_id: str) -> Blob | None:
-        """The compressed blob of the uncompressed layer `diff_id`, when this cache made it before."""
         try:
-            digest, size = (self.root / "layers" / _hex(diff_id)).read_text().split()
-        except (FileNotFoundError, ValueError):
+            found = path.stat().st_size
+        except FileNotFoundError:
             return None
-        found = self.blob(digest, LAYER_TYPE)
-        return found if found is not None and found.size == int(size) else None
+        return Blob(digest, found, path, media_type) if size is None or found == size else None
+
+    def image(self, image_id: str) -> Descriptor | None:
+        """The descriptor of the index (or manifest) a save of the image `image_id` gave, when one was cached."""
+        try:
+            record = json.loads((self.root / "images" / check_digest(image_id)).read_text())
+            return Descriptor(str(record["mediaType"]), str(record["digest"]), int(record["size"]))
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+
+    def remember_image(self, image_id: str, top: Descriptor) -> None:
+        record = {"mediaType": top.media_type, "digest": top.digest, "size": top.size}
+        with tempfile.NamedTemporaryFile("w", dir=self.root / "tmp", delete=False) as out:
+            json.dump(record, out)
+        self.place(Path(out.name), self.root / "images" / check_digest(image_id))
 
     @contextlib.contextmanager
     def scratch(self) -> Iterator[Path]:
@@ -102,7 +111,7 @@ class BlobCache:
 
     def store(self, data: bytes, media_type: str) -> Blob:
         digest = sha256(data)
-        found = self.blob(digest, media_type)
+        found = self.blob(digest, media_type, len(data))
         if found is not None:
             return found
         with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
@@ -110,137 +119,174 @@ class BlobCache:
         self.place(Path(out.name), self.blob_path(digest))
         return Blob(digest, len(data), self.blob_path(digest), media_type)
 
-    def remember_layer(self, diff_id: str, blob: Blob) -> None:
-        with tempfile.NamedTemporaryFile("w", dir=self.root / "tmp", delete=False) as out:
-            out.write(f"{blob.digest} {blob.size}\n")
-        self.place(Path(out.name), self.root / "layers" / _hex(diff_id))
-
-
-class _Hashing:
-    """A writable file that hashes and counts what passes through it."""
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self.out, self.hash, self.size = out, hashlib.sha256(), 0
-
-    def write(self, data: bytes) -> int:
-        self.hash.update(data)
-        self.size += len(data)
-        return self.out.write(data)
-
-    def flush(self) -> None:
-        self.out.flush()
-
-
-def compress_layer(cache: BlobCache, diff_id: str, stream: IO[bytes]) -> Blob:
-    """Gzip one uncompressed (or gzip-compressed) layer tar into the cache, deterministically; check its diff_id.
-
-    `stream` must be seekable (a member of the saved tar is)."""
-    compressed = stream.read(2) == b"\x1f\x8b"
-    stream.seek(0)
-    source: IO[bytes] | gzip.GzipFile = gzip.GzipFile(fileobj=stream, mode="rb") if compressed else stream
-    plain = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(dir=cache.root / "tmp", delete=False) as out:
-        try:
-            hashing = _Hashing(out)
-            with gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=hashing, mtime=0) as packed:
-                while chunk := source.read(_CHUNK):
-                    plain.update(chunk)
-                    packed.write(chunk)
-        except BaseException:
+    def take(self, digest: str, stream: IO[bytes]) -> None:
+        """Copy `stream` into the blob `digest`, checking that its bytes have that digest."""
+        hashing = hashlib.sha256()
+        with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
+            try:
+                while chunk := stream.read(_CHUNK):
+                    hashing.update(chunk)
+                    out.write(chunk)
+            except BaseException:
+                os.unlink(out.name)
+                raise
+        if "sha256:" + hashing.hexdigest() != digest:
             os.unlink(out.name)
-            raise
-    if "sha256:" + plain.hexdigest() != diff_id:
-        os.unlink(out.name)
+            raise UserError(
+                f"The blob {digest} of the exported image does not have that digest; the engine's export is "
+                "inconsistent (try again, or rebuild the image)."
+            )
+        self.place(Path(out.name), self.blob_path(digest))
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    image_id: str
+    index: Index  # the image's index; for a single-manifest image, one made of that manifest
+    local_bytes: bytes | None  # the index as stored; None for a single-manifest image
+    cache: BlobCache
+
+    def manifest(self, entry: Descriptor) -> bytes:
+        found = self.cache.blob(entry.digest, entry.media_type, entry.size)
+        if found is None:
+            raise UserError(f"The manifest {entry.digest} of the local image {self.image_id} is not in its export.")
+        return found.path.read_bytes()
+
+    def blobs(self, entry: Descriptor) -> tuple[Blob, ...] | None:
+        """The config and layers of the image manifest `entry`, as cached; None when one is missing."""
+        if entry.media_type not in IMAGE_TYPES or self.cache.blob(entry.digest, entry.media_type, entry.size) is None:
+            return None
+        document = parse_json(self.manifest(entry), f"The manifest {entry.digest}")
+        listed = [document.get("config"), *(document.get("layers") or [])]
+        parts = [Descriptor.parse(part, f"The manifest {entry.digest}") for part in listed]
+        found = [self.cache.blob(p.digest, p.media_type, p.size) for p in parts]
+        return tuple(b for b in found if b is not None) if all(found) else None
+
+    @functools.cached_property
+    def complete(self) -> tuple[str, ...]:
+        """The digests of the index's entries whose manifest, config and layers are all cached."""
+        return tuple(e.digest for e in self.index.entries if self.blobs(e) is not None)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        whole = set(self.complete)
+        return tuple(dict.fromkeys(e.platform for e in self.index.images if e.digest in whole))
+
+    def choose(self, platforms: Sequence[str] | None = None) -> Push:
+        """What to push for `platforms` (None: every platform the image holds)."""
+        complete = self.complete
+        if platforms is None:
+            whole = set(complete)
+            platforms = tuple(dict.fromkeys(e.platform for e in self.index.images if e.digest in whole))
+        return choose(self.index, self.local_bytes, complete, platforms)
+
+
+def _single(cache: BlobCache, image_id: str, top: Descriptor, raw: bytes) -> Index:
+    """An index of one entry for an image that is a single manifest, its platform read from its config."""
+    what = f"The manifest of the local image {image_id}"
+    config = Descriptor.parse(parse_json(raw, what).get("config"), what)
+    found = cache.blob(config.digest, config.media_type, config.size)
+    settings = parse_json(found.path.read_bytes(), f"The config of the local image {image_id}") if found else {}
+    platform = {k: v for k in ("architecture", "os", "variant") if isinstance(v := settings.get(k), str) and v}
+    entry = {**plain_descriptor(top), **({"platform": platform} if platform else {})}
+    wrapper = MANIFEST_LIST_V2 if top.media_type == MANIFEST_V2 else OCI_INDEX
+    return Index({"schemaVersion": 2, "mediaType": wrapper, "manifests": [entry]}, (Descriptor.parse(entry, what),))
+
+
+def _image(cache: BlobCache, image_id: str, top: Descriptor, *, whole: bool = True) -> LocalImage | None:
+    """The LocalImage whose index or manifest is `top`; None when a blob it names is not cached (or, with
+    `whole=False`, only when its own index or manifest is not)."""
+    data = cache.blob(top.digest, top.media_type, top.size)
+    if data is None:
+        return None
+    raw = data.path.read_bytes()
+    if top.media_type in INDEX_TYPES:
+        local = LocalImage(image_id, Index.parse(raw, f"The index of the local image {image_id}"), raw, cache)
+    elif top.media_type in IMAGE_TYPES:
+        local = LocalImage(image_id, _single(cache, image_id, top, raw), None, cache)
+    else:
+        raise UserError(f"The local image {image_id} is a {top.media_type}, neither an index nor an image manifest.")
+    return local if not whole or set(local.complete) == {e.digest for e in local.index.entries} else None
+
+
+class _Chunks(io.RawIOBase):
+    """A readable file over the chunks the SDK's save yields."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks, self.rest = iter(chunks), memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self.rest:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.rest = memoryview(chunk)
+        count = min(len(buffer), len(self.rest))
+        buffer[:count] = self.rest[:count]
+        self.rest = self.rest[count:]
+        return count
+
+
+def _save(cache: BlobCache, image: Any, reference: str) -> Descriptor:
+    """Stream `docker save` of `image` into the cache; the descriptor of the image in its index.json."""
+    index_json = None
+    try:
+        stream = io.BufferedReader(_Chunks(image.save(chunk_size=_CHUNK)), _CHUNK)
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                name = _BLOB_NAME.fullmatch(member.name)
+                if member.isfile() and name is not None:
+                    digest = "sha256:" + name.group(1)
+                    if cache.blob(digest, "", member.size) is None:
+                        source = tar.extractfile(member)
+                        if source is not None:
+                            cache.take(digest, source)
+                elif member.isfile() and member.name.removeprefix("./") == "index.json":
+                    source = tar.extractfile(member)
+                    index_json = source.read() if source is not None else None
+    except docker.errors.DockerException as exc:
+        raise UserError(f"The Docker engine could not export {reference!r}: {exc}") from None
+    except tarfile.TarError as exc:
+        raise UserError(f"The export of {reference!r} is not a tar the way `docker save` writes one: {exc}.") from None
+    if index_json is None:
         raise UserError(
-            f"A layer of the exported image does not match its diff_id {diff_id}; the engine's export "
-            "is inconsistent (try again, or rebuild the image)."
+            f"The export of {reference!r} has no index.json: the engine wrote no OCI layout (docker 25 or newer "
+            "writes one; the containerd image store is needed for multi-platform images)."
         )
-    digest = "sha256:" + hashing.hash.hexdigest()
-    blob = Blob(digest, hashing.size, cache.blob_path(digest), LAYER_TYPE)
-    cache.place(Path(out.name), blob.path)
-    cache.remember_layer(diff_id, blob)
-    return blob
-
-
-def _diff_ids(config: bytes) -> list[str]:
-    try:
-        ids = json.loads(config)["rootfs"]["diff_ids"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError("The image config has no rootfs.diff_ids; is it a Docker image?") from None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise UserError("The image config's rootfs.diff_ids is not a list of digests.")
-    return ids
-
-
-def _from_cache(cache: BlobCache, image_id: str) -> LocalImage | None:
-    if not image_id.startswith("sha256:") or (config := cache.blob(image_id, CONFIG_TYPE)) is None:
-        return None
-    layers = [cache.layer(diff_id) for diff_id in _diff_ids(config.path.read_bytes())]
-    if any(layer is None for layer in layers):
-        return None
-    return LocalImage(config, tuple(layer for layer in layers if layer is not None))
-
-
-def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
-    try:
-        found = tar.extractfile(name)
-    except KeyError:
-        found = None
-    if found is None:
-        raise UserError(f"The exported image has no file {name!r} although its manifest.json names it.")
-    return found
-
-
-def _read_save(cache: BlobCache, tar: tarfile.TarFile) -> LocalImage:
-    try:
-        entries: Any = json.load(_member(tar, "manifest.json"))
-        entry = entries[0]
-        config_name, layer_names = str(entry["Config"]), [str(name) for name in entry["Layers"]]
-    except (ValueError, KeyError, IndexError, TypeError):
-        raise UserError("The exported image's manifest.json is not what `docker save` writes.") from None
-    config_bytes = _member(tar, config_name).read()
-    diff_ids = _diff_ids(config_bytes)
-    if len(diff_ids) != len(layer_names):
-        raise UserError(f"The exported image has {len(layer_names)} layers but its config lists {len(diff_ids)}.")
-    layers = []
-    for name, diff_id in zip(layer_names, diff_ids, strict=True):
-        layers.append(cache.layer(diff_id) or compress_layer(cache, diff_id, _member(tar, name)))
-    return LocalImage(cache.store(config_bytes, CONFIG_TYPE), tuple(layers))
+    entries = Index.parse(index_json, f"The index.json of the export of {reference!r}").entries
+    top = next((e for e in entries if e.digest == str(image.id)), entries[0] if len(entries) == 1 else None)
+    if top is None:
+        raise UserError(f"The export of {reference!r} names {len(entries)} images, none of them {image.id}.")
+    return Descriptor(top.media_type, top.digest, top.size)
 
 
 def export(client: docker.DockerClient, image: str, cache: BlobCache) -> LocalImage:
-    """The blobs of the local image `image` (a reference or an ID), compressed into `cache`."""
+    """The local image `image` (a reference or an ID), its blobs in `cache`: saved only when the cache lacks it."""
     try:
         found = client.images.get(image)
     except docker.errors.ImageNotFound:
         raise UserError(f"No local image {image!r}; build it first.") from None
     except docker.errors.DockerException as exc:
         raise UserError(f"The Docker engine cannot show the image {image!r}: {exc}") from None
-    cached = _from_cache(cache, str(found.id))
-    if cached is not None:
+    image_id = str(found.id)
+    known = cache.image(image_id)
+    if known is not None and (cached := _image(cache, image_id, known)) is not None:
         return cached
-    with cache.scratch() as folder:
-        saved = folder / "image.tar"
-        try:
-            with saved.open("wb") as out:
-                for chunk in found.save(chunk_size=_CHUNK):
-                    out.write(chunk)
-        except docker.errors.DockerException as exc:
-            raise UserError(f"The Docker engine could not export {image!r}: {exc}") from None
-        with tarfile.open(saved) as tar:
-            return _read_save(cache, tar)
+    top = _save(cache, found, image)
+    local = _image(cache, image_id, top)
+    if local is not None:
+        cache.remember_image(image_id, top)
+        return local
+    # The store lacks some platform's content: what it has can still be listed and pushed.
+    partial = _image(cache, image_id, top, whole=False)
+    if partial is None:
+        raise UserError(f"The export of {image!r} lacks its own index or manifest {top.digest}.")
+    return partial
 
 
-def _descriptor(blob: Blob) -> dict[str, Any]:
-    return {"mediaType": blob.media_type, "size": blob.size, "digest": blob.digest}
-
-
-def manifest_bytes(config: Blob, layers: Sequence[Blob]) -> bytes:
-    """The schema 2 manifest of these blobs: fixed key order and layout, so equal blobs give equal bytes."""
-    document = {
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_V2,
-        "config": _descriptor(config),
-        "layers": [_descriptor(layer) for layer in layers],
-    }
-    return json.dumps(document, indent=3, separators=(",", ": "), ensure_ascii=True).encode("ascii") + b"\n"
+def platforms(client: docker.DockerClient, image: str, cache: BlobCache) -> tuple[str, ...]:
+    """The platforms the local image `image` holds whole (manifest, config and layers), in its index's order."""
+    return export(client, image, cache).platforms

@@ -1,25 +1,30 @@
-"""A small Docker Registry HTTP API v2 client: push an image by digest, move tags last, one PUT each.
+"""A small Docker Registry HTTP API v2 client: push an image and its index by digest, move tags last, one PUT each.
 
     with RegistryClient("ghcr.io", cache_dir=Path("~/.cache/pyfamily/blobs").expanduser()) as registry:
         registry.check_access("org/python")                     # before the first push, for every registry
-        pushed = registry.push_image("org/python", "org/python:3.13")  # blobs, then the manifest by digest
-        if registry.tag_digest("org/python", "3.13") != pushed.digest:
+        pushed = registry.push_image("org/python", "org/python:3.13", ["linux/amd64", "linux/arm64"])
+        if registry.tag_digest("org/python", "3.13") != pushed.digest:    # the index's digest
             registry.put_tag("org/python", "3.13", pushed.digest)
 
 - `RegistryClient(host, *, insecure=False, docker_config=None, attempts=4, backoff=0.5, timeout=30,
   cache_dir=None, docker_client=None)`: `https://host/v2/` (plain `http://` when insecure); Docker Hub's
   `docker.io` is served from `registry-1.docker.io`. Credentials come from the docker config (see `auth`),
-  looked up only when the registry asks. `cache_dir` keeps compressed layers between runs and clients (see
-  `layout.BlobCache`); without it a temporary folder is used until `close()`. `docker_client` defaults to
+  looked up only when the registry asks. `cache_dir` keeps the blobs of saved images between runs and clients
+  (see `layout.BlobCache`); without it a temporary folder is used until `close()`. `docker_client` defaults to
   `pyfamily.engine.client()`.
 - `check_access(repository)`: proves that we may push, writing nothing: the API root must answer like a
   registry, then an upload is started (POST /v2/<name>/blobs/uploads/, with authentication) and cancelled.
-- `tag_digest(repository, tag) -> str | None`: the manifest digest the tag points at now; None when absent.
-- `tag_config_digest(repository, tag) -> str | None`: the config digest (the local image ID) behind the tag.
-- `push_image(repository, image) -> PushedImage`: the local image's missing blobs (a HEAD says which), its
-  config, then its manifest PUT by digest: no tag moves. The same image gives the same manifest bytes and digest.
-- `put_tag(repository, tag, digest)`: one manifest PUT makes `tag` point at the pushed manifest `digest`.
-- Lower level: `has_blob`, `upload_blob` (POST, then one PUT ?digest=), `manifest(repository, digest)`.
+- `tag_digest(repository, tag) -> str | None`: the manifest (index) digest the tag points at now; None if absent.
+- `push_image(repository, image, platforms=None) -> PushedImage`: the local image as the engine stores it
+  (`layout.export`), for `platforms` (None: every one it holds): the blobs the registry lacks (a HEAD says
+  which), every manifest of those platforms and their attestation manifests, then the index, each PUT by
+  digest: no tag moves. With every platform of the local index, the index is pushed as stored, so its digest is
+  the local image ID; with fewer, an index of those is assembled, the same bytes each time (`index.choose`).
+- `put_tag(repository, tag, digest)`: one manifest PUT makes `tag` point at the pushed index `digest`.
+- `read_index(repository, reference) -> RemoteIndex | None`: the index a tag (or digest) names, read back:
+  its digest, media type and entries (platforms, attestations); None when absent.
+- Lower level: `has_blob`, `has_manifest`, `upload_blob` (POST, then one PUT ?digest=), `manifest(repository,
+  digest)`.
 
 A client is for one thread at a time (it holds a requests.Session and a token cache); use one per thread.
 
@@ -30,8 +35,10 @@ failure is a UserError naming the registry and what was being done, with no cred
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -43,21 +50,37 @@ import requests
 from pyfamily import engine
 from pyfamily.errors import UserError
 from pyfamily.publish import auth, layout
+from pyfamily.publish import index as oci
 from pyfamily.publish.transport import Transient, Transport
 
 _REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 _TAG = re.compile(r"\w[\w.-]{0,127}")
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
-_ACCEPT = ", ".join(layout.MANIFEST_TYPES)
+_ACCEPT = ", ".join(oci.MANIFEST_TYPES)
 
 
 @dataclass(frozen=True)
 class PushedImage:
-    digest: str  # of the manifest: what tags are made to point at
+    digest: str  # of the index: what tags are made to point at
     media_type: str
     bytes_sent: int  # blob bytes uploaded; 0 when the registry had every blob
     blobs_sent: int = 0
     blobs_present: int = 0  # blobs the registry already had
+    platforms: tuple[str, ...] = ()
+    manifests_sent: int = 0  # manifests and index PUT; 0 when the registry had them all
+
+
+@dataclass(frozen=True)
+class RemoteIndex:
+    """What a tag or digest names in a registry; `index` is None when that is a single image manifest."""
+
+    digest: str
+    media_type: str
+    index: oci.Index | None
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return self.index.platforms if self.index is not None else ()
 
 
 class RegistryClient:
@@ -132,24 +155,7 @@ class RegistryClient:
         body = t.retry(what, lambda: t.send("GET", path, repository=name, headers={"Accept": _ACCEPT}))
         if body.status_code != 200:
             raise t.fault(what, body)
-        return layout.sha256(body.content)
-
-    def tag_config_digest(self, repository: str, tag: str) -> str | None:
-        """The config digest (for an image pushed from the Docker engine: its image ID) of the manifest the tag
-        points at; None when the tag is absent or points at a list or index. Unlike the manifest digest, it does
-        not depend on how the layers were compressed."""
-        name, path = self._name(repository), f"/v2/{self._name(repository)}/manifests/{self._tag(tag)}"
-        t, what = self.transport, f"reading the manifest of {repository}:{tag}"
-        answer = t.retry(what, lambda: t.send("GET", path, repository=name, headers={"Accept": _ACCEPT}))
-        if answer.status_code == 404:
-            return None
-        if answer.status_code != 200:
-            raise t.fault(what, answer)
-        try:
-            digest = answer.json()["config"]["digest"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return digest if isinstance(digest, str) else None
+        return oci.sha256(body.content)
 
     def _tag(self, tag: str) -> str:
         if not _TAG.fullmatch(tag):
@@ -191,10 +197,30 @@ class RegistryClient:
 
         t.retry(what, attempt)
 
-    def push_image(self, repository: str, image: str) -> PushedImage:
+    def has_manifest(self, repository: str, digest: str) -> bool:
+        t, what = self.transport, f"checking for the manifest {digest} in {repository}"
+        answer = t.retry(
+            what,
+            lambda: t.send(
+                "HEAD", f"/v2/{repository}/manifests/{digest}", repository=repository, headers={"Accept": _ACCEPT}
+            ),
+        )
+        if answer.status_code == 200:
+            return True
+        if answer.status_code == 404:
+            return False
+        raise t.fault(what, answer)
+
+    def push_image(self, repository: str, image: str, platforms: Sequence[str] | None = None) -> PushedImage:
         name = self._name(repository)
         local = layout.export(self._docker or engine.client(), image, self._cache())
-        unique = {blob.digest: blob for blob in (*local.layers, local.config)}
+        chosen = local.choose(platforms)
+        unique: dict[str, layout.Blob] = {}
+        for entry in chosen.manifests:
+            blobs = local.blobs(entry)
+            if blobs is None:
+                raise UserError(f"The manifest {entry.digest} of {image!r} is not whole in its export.")
+            unique.update((blob.digest, blob) for blob in blobs)
         sent = present = 0
         for blob in unique.values():
             if self.has_blob(name, blob.digest):
@@ -202,11 +228,16 @@ class RegistryClient:
             else:
                 self.upload_blob(name, blob)
                 sent += blob.size
-        manifest = layout.manifest_bytes(local.config, local.layers)
-        digest = layout.sha256(manifest)
-        self._put_manifest(name, digest, manifest, layout.MANIFEST_V2, digest)
-        self._manifests[(name, digest)] = (manifest, layout.MANIFEST_V2)
-        return PushedImage(digest, layout.MANIFEST_V2, sent, len(unique) - present, present)
+        documents = [(entry.digest, local.manifest(entry), entry.media_type) for entry in chosen.manifests]
+        put = 0
+        for digest, data, media_type in [*documents, (chosen.digest, chosen.index, chosen.media_type)]:
+            if not self.has_manifest(name, digest):  # the index last: a registry checks that its manifests exist
+                self._put_manifest(name, digest, data, media_type, digest)
+                put += 1
+        self._manifests[(name, chosen.digest)] = (chosen.index, chosen.media_type)
+        return PushedImage(
+            chosen.digest, chosen.media_type, sent, len(unique) - present, present, chosen.platforms, put
+        )
 
     def _put_manifest(self, name: str, reference: str, manifest: bytes, media_type: str, digest: str) -> None:
         where = f"{name}@{reference}" if reference == digest else f"{name}:{reference}"
@@ -238,12 +269,38 @@ class RegistryClient:
         )
         if answer.status_code == 404:
             raise UserError(f"The registry {self.host} has no manifest {name}@{digest}; push the image first.")
-        if answer.status_code != 200 or layout.sha256(answer.content) != digest:
+        if answer.status_code != 200 or oci.sha256(answer.content) != digest:
             raise t.fault(what, answer)
-        found = (answer.content, answer.headers.get("Content-Type", layout.MANIFEST_V2).split(";")[0])
+        found = (answer.content, answer.headers.get("Content-Type", oci.OCI_INDEX).split(";")[0])
         self._manifests[(name, digest)] = found
         return found
 
     def put_tag(self, repository: str, tag: str, digest: str) -> None:
         manifest, media_type = self.manifest(repository, digest)
         self._put_manifest(self._name(repository), self._tag(tag), manifest, media_type, digest)
+
+    def read_index(self, repository: str, reference: str) -> RemoteIndex | None:
+        """The index `reference` (a tag, or a digest) names in `repository`; None when there is none."""
+        name = self._name(repository)
+        by_digest = reference.startswith("sha256:")
+        if by_digest:
+            oci.check_digest(reference)
+        path = f"/v2/{name}/manifests/{reference if by_digest else self._tag(reference)}"
+        t, what = self.transport, f"reading the index {name}{'@' if by_digest else ':'}{reference}"
+        answer = t.retry(what, lambda: t.send("GET", path, repository=name, headers={"Accept": _ACCEPT}))
+        if answer.status_code == 404:
+            return None
+        if answer.status_code != 200:
+            raise t.fault(what, answer)
+        digest = oci.sha256(answer.content)
+        if by_digest and digest != reference:
+            raise UserError(f"The registry {self.host} answered {name}@{reference} with bytes of digest {digest}.")
+        media_type = answer.headers.get("Content-Type", "").split(";")[0].strip()
+        try:
+            media_type = str(json.loads(answer.content).get("mediaType") or media_type)
+        except (ValueError, AttributeError):
+            raise UserError(
+                f"The registry {self.host} answered {what.removeprefix('reading ')} with no JSON."
+            ) from None
+        found = oci.Index.parse(answer.content, f"{name}:{reference}") if media_type in oci.INDEX_TYPES else None
+        return RemoteIndex(digest, media_type, found)

@@ -9,6 +9,9 @@
   without an answer). `bearer=(user, password)` makes it a token-auth front: /v2/ wants `Bearer <token>`,
   /token hands tokens out for those credentials. It counts requests and failures.
 - `write_docker_config(folder, {host: (user, password)})`: a docker config.json with `auths` entries.
+- `buildx(folder, reference, dockerfile, files, platforms, *options)`: a small image built the way the family's
+  are (`docker buildx build --platform ... --load`, into the containerd image store); its image ID (the index's
+  digest). `imagetools(reference, *options)`: `docker buildx imagetools inspect` of what a registry holds.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+
+from pyfamily import engine
 
 START_TIMEOUT = 10.0
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "proxy-connection"}
@@ -108,6 +113,26 @@ def write_docker_config(folder: Path, auths: Mapping[str, tuple[str, str]]) -> P
     entries = {host: {"auth": base64.b64encode(f"{u}:{p}".encode()).decode()} for host, (u, p) in auths.items()}
     (folder / "config.json").write_text(json.dumps({"auths": entries}))
     return folder
+
+
+def buildx(
+    folder: Path, reference: str, dockerfile: str, files: Mapping[str, str], platforms: Sequence[str], *options: str
+) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text(dockerfile)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    command = [*engine.build_cli().build_command(), "--platform", ",".join(platforms), "-t", reference, *options]
+    done = subprocess.run([*command, str(folder)], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-3000:]}"
+    return str(engine.client().images.get(reference).id)
+
+
+def imagetools(reference: str, *options: str) -> str:
+    command = [engine.build_cli().path, "buildx", "imagetools", "inspect", *options, reference]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, f"{' '.join(command)} failed: {done.stderr[-3000:]}"
+    return done.stdout
 
 
 class Proxy:

@@ -1,10 +1,12 @@
-"""The registry client against real registries on 127.0.0.1 (Debian's docker-registry) and the real engine."""
+"""The registry client against real registries on 127.0.0.1 (Debian's docker-registry) and the real engine: images
+built with buildx for two platforms (indexes with BuildKit's provenance attestations), pushed as stored."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import io
+import json
 import tarfile
 import time
 import uuid
@@ -17,15 +19,17 @@ import pytest
 import requests
 
 from pyfamily.errors import UserError
+from pyfamily.publish import index
 from pyfamily.publish.registry import RegistryClient
 
-from .registries import Proxy, Registry, free_port, serve_registry, write_docker_config
+from .registries import Proxy, Registry, buildx, free_port, imagetools, serve_registry, write_docker_config
 
 pytestmark = pytest.mark.integration
 
 USER, PASSWORD = "publisher", "pw-" + uuid.uuid4().hex  # the password must never appear in a message
 RUN = uuid.uuid4().hex[:8]
 LOCAL = f"pyfamily-registry-test/tiny-{RUN}"
+PLATFORMS = ("linux/amd64", "linux/arm64")
 
 
 def client_for(address: str, **options: object) -> RegistryClient:
@@ -47,23 +51,29 @@ def tags_in(address: str, repository: str, auth: tuple[str, str] | None = None) 
 
 @pytest.fixture(scope="module")
 def images(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Three tiny images: `base` (one file), `child` (FROM base, one more file), `solo` (its own file)."""
+    """Two-platform images (buildx, BuildKit's default provenance): `base` (one file), `child` (FROM base, one
+    more file), `solo` (its own file), `attested` (provenance mode=max); and `imported` (`docker import`, one
+    linux/amd64 manifest, as the base kind makes it)."""
     work = tmp_path_factory.mktemp("images")
+    files = {name: f"{name} of run {RUN}\n" + "x" * 4096 for name in ("a.txt", "b.txt", "c.txt", "d.txt")}
     recipes = {
-        "base": "FROM scratch\nCOPY a.txt /a.txt\n",
-        "child": f"FROM {LOCAL}:base\nCOPY b.txt /b.txt\n",
-        "solo": "FROM scratch\nCOPY c.txt /c.txt\n",
+        "base": ("FROM scratch\nCOPY a.txt /a.txt\n", ()),
+        "child": (f"FROM {LOCAL}:base\nCOPY b.txt /b.txt\n", ()),
+        "solo": ("FROM scratch\nCOPY c.txt /c.txt\n", ()),
+        "attested": ("FROM scratch\nCOPY d.txt /d.txt\n", ("--provenance=mode=max",)),
     }
     built: dict[str, str] = {}
     try:
-        for name, dockerfile in recipes.items():
-            context = work / name
-            context.mkdir()
-            (context / "Dockerfile").write_text(dockerfile)
-            for file in ("a.txt", "b.txt", "c.txt"):
-                (context / file).write_text(f"{file} of run {RUN}\n" + "x" * 4096)
-            docker_client.images.build(path=str(context), tag=f"{LOCAL}:{name}", rm=True, timeout=300)
+        for name, (dockerfile, options) in recipes.items():
+            buildx(work / name, f"{LOCAL}:{name}", dockerfile, files, PLATFORMS, *options)
             built[name] = f"{LOCAL}:{name}"
+        layer = io.BytesIO()
+        with tarfile.open(fileobj=layer, mode="w") as archive:
+            info = tarfile.TarInfo("e.txt")
+            info.size = len(files["a.txt"])
+            archive.addfile(info, io.BytesIO(files["a.txt"].encode()))
+        docker_client.api.import_image_from_data(layer.getvalue(), repository=LOCAL, tag="imported")
+        built["imported"] = f"{LOCAL}:imported"
         yield built
     finally:
         for reference in reversed(list(built.values())):
@@ -89,15 +99,19 @@ def test_push_by_digest_moves_no_tag_then_put_tag_and_pull_back(plain, images, d
     with client_for(plain.address, docker_config=tmp_path) as registry:
         assert registry.tag_digest(repository, "v1") is None
         pushed = registry.push_image(repository, images["solo"])
-        assert pushed.digest.startswith("sha256:") and pushed.blobs_sent == 2 and pushed.bytes_sent > 0
+        assert pushed.digest == original  # the local index as stored: the registry digest is the image ID
+        assert pushed.platforms == PLATFORMS and pushed.blobs_present == 0 and pushed.bytes_sent > 0
+        assert pushed.manifests_sent == 5  # two platforms, their two attestations, then the index
         assert tags_in(plain.address, repository) == []  # pushed by digest: no tag exists yet
         assert registry.tag_digest(repository, "v1") is None
         registry.put_tag(repository, "v1", pushed.digest)
         assert registry.tag_digest(repository, "v1") == pushed.digest
-        assert registry.tag_config_digest(repository, "v1") == original
-        assert registry.tag_config_digest(repository, "v2") is None
+        remote = registry.read_index(repository, "v1")
+        assert remote is not None and remote.digest == original and remote.platforms == PLATFORMS
+        assert remote.index is not None and all(remote.index.attestations_of(e.digest) for e in remote.index.images)
+        assert registry.read_index(repository, "v2") is None
         assert tags_in(plain.address, repository) == ["v1"]
-    docker_client.images.remove(images["solo"])  # the pull must fetch, decompress and check every layer
+    docker_client.images.remove(images["solo"])
     pulled = docker_client.images.pull(f"{plain.address}/{repository}", tag="v1")
     try:
         assert pulled.id == original
@@ -118,12 +132,15 @@ def test_same_image_twice_gives_the_same_digest_and_sends_no_blob(plain, images,
     repository = f"test/twice-{RUN}"
     with client_for(plain.address, docker_config=tmp_path) as first:
         one = first.push_image(repository, images["base"])
-    with client_for(plain.address, docker_config=tmp_path) as second:  # its own cache: compressed again
+    with client_for(plain.address, docker_config=tmp_path) as second:  # its own cache: saved again
         two = second.push_image(repository, images["base"])
         child = second.push_image(repository, images["child"])
-    assert one.bytes_sent > 0 and (one.blobs_sent, one.blobs_present) == (2, 0)
-    assert two.digest == one.digest and two.bytes_sent == 0 and (two.blobs_sent, two.blobs_present) == (0, 2)
-    assert child.digest != one.digest and (child.blobs_sent, child.blobs_present) == (2, 1)  # new layer + config
+    assert one.bytes_sent > 0 and one.blobs_present == 0 and one.blobs_sent >= 5  # layer, 2 configs, attestations
+    assert (
+        two.digest == one.digest and two.bytes_sent == 0 and (two.blobs_sent, two.blobs_present) == (0, one.blobs_sent)
+    )
+    assert two.manifests_sent == 0  # the registry had every manifest and the index: nothing was written
+    assert child.digest != one.digest and child.blobs_present == 1 and child.blobs_sent >= 3  # base's layer is there
 
 
 def test_a_blob_cache_spares_the_export(plain, images, docker_client, tmp_path):
@@ -143,7 +160,60 @@ def test_a_blob_cache_spares_the_export(plain, images, docker_client, tmp_path):
 
     with client_for(plain.address, docker_config=tmp_path, cache_dir=cache, docker_client=NoSave()) as registry:
         again = registry.push_image(f"{repository}-copy", images["child"])
-    assert again.digest == first.digest and again.blobs_sent == 3  # a new repository: every blob is sent
+    assert again.digest == first.digest == docker_client.images.get(images["child"]).id
+    assert again.blobs_sent == first.blobs_sent and first.blobs_present == 0  # a new repository: every blob is sent
+
+
+def test_a_subset_of_platforms_is_an_index_of_those_with_their_attestations(plain, images, docker_client, tmp_path):
+    repository = f"test/subset-{RUN}"
+    local_id = docker_client.images.get(images["attested"]).id
+    with client_for(plain.address, docker_config=tmp_path, cache_dir=tmp_path / "one") as registry:
+        arm = registry.push_image(repository, images["attested"], ["linux/arm64"])
+        assert arm.platforms == ("linux/arm64",) and arm.digest != local_id and arm.manifests_sent == 3
+        remote = registry.read_index(repository, arm.digest)
+        assert remote is not None and remote.index is not None and remote.platforms == ("linux/arm64",)
+        (manifest,) = remote.index.images
+        (attestation,) = remote.index.attestations_of(manifest.digest)
+        assert [e.digest for e in remote.index.entries] == [manifest.digest, attestation.digest]
+        statement = requests.get(
+            f"http://{plain.address}/v2/{repository}/manifests/{attestation.digest}",
+            headers={"Accept": index.OCI_MANIFEST},
+            timeout=10,
+        ).json()["layers"][0]
+        assert statement["annotations"]["in-toto.io/predicate-type"].startswith("https://slsa.dev/provenance/")
+        provenance = requests.get(f"http://{plain.address}/v2/{repository}/blobs/{statement['digest']}", timeout=10)
+        assert "buildConfig" in json.dumps(provenance.json()["predicate"])  # mode=max: the whole build definition
+    with client_for(plain.address, docker_config=tmp_path, cache_dir=tmp_path / "two") as registry:
+        again = registry.push_image(repository, images["attested"], ["linux/arm64"])
+        both = registry.push_image(repository, images["attested"])
+    assert again.digest == arm.digest and again.bytes_sent == 0  # assembled the same way from another save
+    assert both.digest == local_id and both.platforms == PLATFORMS and both.bytes_sent > 0  # amd64's config etc.
+
+
+def test_a_platform_the_image_lacks_is_refused_before_anything_is_sent(plain, images, tmp_path):
+    repository = f"test/lacking-{RUN}"
+    with client_for(plain.address, docker_config=tmp_path) as registry:
+        with pytest.raises(
+            UserError, match=r"no linux/arm64 \(it holds linux/amd64\).*--platform linux/amd64,linux/arm64"
+        ):
+            registry.push_image(repository, images["imported"], PLATFORMS)
+        assert repository not in requests.get(f"http://{plain.address}/v2/_catalog", timeout=10).json()["repositories"]
+        one = registry.push_image(repository, images["imported"])  # a single manifest: an index of one is made
+        assert one.platforms == ("linux/amd64",) and one.media_type == index.OCI_INDEX
+        remote = registry.read_index(repository, one.digest)
+        assert remote is not None and remote.platforms == ("linux/amd64",)
+
+
+def test_imagetools_reads_the_pushed_index_with_its_provenance(plain, images, docker_client, tmp_path):
+    repository = f"test/imagetools-{RUN}"
+    with client_for(plain.address, docker_config=tmp_path) as registry:
+        pushed = registry.push_image(repository, images["attested"])
+        registry.put_tag(repository, "v1", pushed.digest)
+    reference = f"{plain.address}/{repository}:v1"  # plain HTTP: buildx takes 127.0.0.1 for a local registry
+    raw = imagetools(reference, "--raw")
+    assert index.sha256(raw.encode()) == docker_client.images.get(images["attested"]).id
+    provenance = json.loads(imagetools(reference, "--format", "{{json .Provenance}}"))
+    assert sorted(provenance) == list(PLATFORMS) and all("SLSA" in p for p in provenance.values())
 
 
 def test_htpasswd_registry_with_credentials_from_a_docker_config(guarded, images, docker_client, tmp_path):

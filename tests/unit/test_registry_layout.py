@@ -1,4 +1,5 @@
-"""pyfamily.publish.layout: deterministic layer blobs and manifests, and reading `docker save` output (no engine)."""
+"""pyfamily.publish.layout: reading the OCI layout `docker save` writes into the blob cache (no engine: a tar made
+here the way docker 26 with the containerd image store writes one)."""
 
 from __future__ import annotations
 
@@ -9,104 +10,79 @@ import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pyfamily.errors import UserError
-from pyfamily.publish import layout
-from pyfamily.publish.layout import Blob, BlobCache, compress_layer, export, manifest_bytes
+from pyfamily.publish import index, layout
+from pyfamily.publish.layout import BlobCache, export
 
 
 def sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def layer_tar(files: dict[str, bytes]) -> bytes:
+def tar_of(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
-            info.size, info.mtime = len(data), 1_700_000_000
+            info.size, info.mtime = len(data), 0
             tar.addfile(info, io.BytesIO(data))
     return out.getvalue()
 
 
-LAYER = layer_tar({"a.txt": b"a" * 10_000, "etc/b": b"some bytes"})
+def descriptor(media_type: str, data: bytes, **extra: Any) -> dict[str, Any]:
+    return {"mediaType": media_type, "digest": sha(data), "size": len(data), **extra}
 
 
-def test_manifest_bytes_are_exact_and_stable() -> None:
-    config = Blob("sha256:" + "c" * 64, 123, Path("/x"), layout.CONFIG_TYPE)
-    layers = [Blob("sha256:" + "1" * 64, 10, Path("/y"), layout.LAYER_TYPE)] * 2
-    expected = (
-        '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json",\n'
-        '   "config": {\n      "mediaType": "application/vnd.docker.container.image.v1+json",\n      "size": 123,\n'
-        f'      "digest": "sha256:{"c" * 64}"\n   }},\n   "layers": [\n'
-        + ",\n".join(
-            '      {\n         "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",\n'
-            f'         "size": 10,\n         "digest": "sha256:{"1" * 64}"\n      }}'
-            for _ in range(2)
-        )
-        + "\n   ]\n}\n"
-    )
-    assert manifest_bytes(config, layers).decode() == expected
-    assert manifest_bytes(config, layers) == manifest_bytes(config, list(layers))
-    assert json.loads(manifest_bytes(config, layers))["layers"][1]["digest"] == "sha256:" + "1" * 64
+LAYER = gzip.compress(tar_of({"a.txt": b"a" * 10_000}), mtime=0)  # as stored: compressed, kept as it is
 
 
-def test_compression_is_deterministic_and_checked(tmp_path: Path) -> None:
-    one = compress_layer(BlobCache(tmp_path / "one"), sha(LAYER), io.BytesIO(LAYER))
-    two = compress_layer(BlobCache(tmp_path / "two"), sha(LAYER), io.BytesIO(LAYER))
-    data = one.path.read_bytes()
-    assert one.digest == two.digest == sha(data) and data == two.path.read_bytes() and one.size == len(data)
-    assert data[4:8] == b"\0\0\0\0"  # mtime 0
-    assert not data[3] & 0x08  # no FNAME: no file name in the header
-    assert gzip.decompress(data) == LAYER
-    assert BlobCache(tmp_path / "one").layer(sha(LAYER)) == one
+class Layout:
+    """The blobs and index.json of a save; `tar(drop=...)` leaves some blobs out (content the store lacks)."""
 
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
 
-def test_a_gzip_layer_gives_the_same_blob_as_the_plain_one(tmp_path: Path) -> None:
-    plain = compress_layer(BlobCache(tmp_path / "p"), sha(LAYER), io.BytesIO(LAYER))
-    packed = gzip.compress(LAYER, compresslevel=1, mtime=12345)
-    again = compress_layer(BlobCache(tmp_path / "g"), sha(LAYER), io.BytesIO(packed))
-    assert again.digest == plain.digest
+    def add(self, data: bytes) -> bytes:
+        self.blobs[sha(data)] = data
+        return data
 
-
-def test_a_layer_that_does_not_match_its_diff_id_is_refused(tmp_path: Path) -> None:
-    cache = BlobCache(tmp_path)
-    with pytest.raises(UserError, match="does not match its diff_id"):
-        compress_layer(cache, "sha256:" + "0" * 64, io.BytesIO(LAYER))
-    assert list((tmp_path / "tmp").iterdir()) == [] and list((tmp_path / "blobs" / "sha256").iterdir()) == []
-
-
-def test_cache_store_is_content_addressed(tmp_path: Path) -> None:
-    cache = BlobCache(tmp_path)
-    first = cache.store(b"{}", layout.CONFIG_TYPE)
-    assert first == cache.store(b"{}", layout.CONFIG_TYPE) and first.digest == sha(b"{}")
-    assert cache.blob(sha(b"{}"), layout.CONFIG_TYPE) == first
-    assert cache.layer(sha(b"unknown")) is None
-    with pytest.raises(UserError, match="Not a sha256 digest"):
-        cache.blob("sha256:../../etc/passwd", layout.CONFIG_TYPE)
-
-
-def saved_image(layers: list[bytes], oci: bool, extra: tuple[str, ...] = ()) -> tuple[bytes, str]:
-    """A `docker save` tar (classic `<id>/layer.tar` or OCI `blobs/sha256/<hex>` names) and its image ID."""
-    config = json.dumps({"rootfs": {"type": "layers", "diff_ids": [sha(layer) for layer in layers]}}).encode()
-    image_id = sha(config)
-
-    def name(data: bytes, suffix: str) -> str:
-        return f"blobs/sha256/{sha(data)[7:]}" if oci else f"{sha(data)[7:]}{suffix}"
-
-    files = {name(config, ".json"): config}
-    files.update({name(layer, "/layer.tar"): layer for layer in layers})
-    manifest = [
-        {
-            "Config": name(config, ".json"),
-            "RepoTags": None,
-            "Layers": [*extra, *(name(lay, "/layer.tar") for lay in layers)],
+    def manifest(self, arch: str, layer: bytes) -> bytes:
+        config = self.add(json.dumps({"architecture": arch, "os": "linux", "rootfs": {"diff_ids": []}}).encode())
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": index.OCI_MANIFEST,
+            "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+            "layers": [descriptor("application/vnd.oci.image.layer.v1.tar+gzip", self.add(layer))],
         }
-    ]
-    files["manifest.json"] = json.dumps(manifest).encode()
-    return layer_tar(files), image_id
+        return self.add(json.dumps(manifest, indent=2).encode())
+
+    def multi_platform(self) -> bytes:
+        """Two platforms and an attestation of each, as `buildx build --platform linux/amd64,linux/arm64 --load`."""
+        amd, arm = self.manifest("amd64", LAYER), self.manifest("arm64", LAYER)
+        entries = [
+            descriptor(index.OCI_MANIFEST, amd, platform={"architecture": "amd64", "os": "linux"}),
+            descriptor(index.OCI_MANIFEST, arm, platform={"architecture": "arm64", "os": "linux"}),
+        ]
+        for built in (amd, arm):
+            statement = self.manifest("unknown", b'{"_type": "https://in-toto.io/Statement/v0.1"}' + built[:8])
+            notes = {"vnd.docker.reference.digest": sha(built), "vnd.docker.reference.type": "attestation-manifest"}
+            platform = {"architecture": "unknown", "os": "unknown"}
+            entries.append(descriptor(index.OCI_MANIFEST, statement, annotations=notes, platform=platform))
+        document = {"schemaVersion": 2, "mediaType": index.OCI_INDEX, "manifests": entries}
+        return self.add(json.dumps(document, indent=2).encode())
+
+    def tar(
+        self, top: bytes, top_type: str, drop: tuple[str, ...] = (), extra: dict[str, bytes] | None = None
+    ) -> bytes:
+        files = {f"blobs/sha256/{d[7:]}": data for d, data in self.blobs.items() if d not in drop}
+        entry = descriptor(top_type, top, annotations={"io.containerd.image.name": "docker.io/x/y:1"})
+        files["index.json"] = json.dumps({"schemaVersion": 2, "manifests": [entry]}).encode()
+        files["oci-layout"] = b'{"imageLayoutVersion":"1.0.0"}'
+        return tar_of({**files, **(extra or {})})
 
 
 class FakeImage:
@@ -115,7 +91,7 @@ class FakeImage:
 
     def save(self, chunk_size: int = 0) -> Iterator[bytes]:
         self.saves += 1
-        yield from (self.tar[i : i + 1000] for i in range(0, len(self.tar), 1000))
+        yield from (self.tar[i : i + 777] for i in range(0, len(self.tar), 777))
 
 
 class FakeEngine:
@@ -127,22 +103,84 @@ class FakeEngine:
         return self.image
 
 
-@pytest.mark.parametrize("oci", [False, True], ids=["classic", "oci"])
-def test_export_reads_docker_save_and_then_uses_the_cache(tmp_path: Path, oci: bool) -> None:
-    other = layer_tar({"c": b"c" * 3000})
-    tar, image_id = saved_image([LAYER, other, LAYER], oci)
-    image = FakeImage(tar, image_id)
+def engine_of(image: FakeImage) -> Any:
+    return FakeEngine(image)
+
+
+def test_a_multi_platform_save_is_cached_verbatim_then_read_from_the_cache(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    image = FakeImage(made.tar(top, index.OCI_INDEX), sha(top))
     cache = BlobCache(tmp_path)
-    local = export(FakeEngine(image), "any", cache)  # type: ignore[arg-type]
-    assert local.config.digest == image_id and local.config.media_type == layout.CONFIG_TYPE
-    assert [gzip.decompress(blob.path.read_bytes()) for blob in local.layers] == [LAYER, other, LAYER]
-    assert local.layers[0] == local.layers[2]
-    assert export(FakeEngine(image), "any", cache) == local  # type: ignore[arg-type]
-    assert image.saves == 1  # the second time, config and layers came from the cache
+    local = export(engine_of(image), "x/y:1", cache)
+    assert local.image_id == sha(top) and local.local_bytes == top
+    assert local.platforms == ("linux/amd64", "linux/arm64")
+    assert all((tmp_path / "blobs" / "sha256" / d[7:]).read_bytes() == data for d, data in made.blobs.items())
+    amd = local.index.images[0]
+    assert [b.path.read_bytes() for b in local.blobs(amd) or ()][1] == LAYER  # the layer as stored, not recompressed
+    push = local.choose(["linux/amd64", "linux/arm64"])
+    assert push.verbatim and push.digest == image.id
+    again = export(engine_of(image), "x/y:1", cache)
+    assert again.platforms == local.platforms and again.local_bytes == top
+    assert image.saves == 1  # the second time, everything came from the cache (keyed by image ID)
+    assert layout.platforms(engine_of(image), "x/y:1", cache) == local.platforms and image.saves == 1
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_export_refuses_a_save_whose_config_disagrees(tmp_path: Path) -> None:
-    broken, image_id = saved_image([LAYER], oci=False, extra=("extra/layer.tar",))
-    with pytest.raises(UserError, match="has 2 layers but its config lists 1"):
-        export(FakeEngine(FakeImage(broken, image_id)), "any", BlobCache(tmp_path))  # type: ignore[arg-type]
+def test_a_platform_whose_content_is_missing_is_not_held_and_the_save_is_not_remembered(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    arm_manifest = json.loads(top)["manifests"][1]["digest"]
+    image = FakeImage(made.tar(top, index.OCI_INDEX, drop=(arm_manifest,)), sha(top))
+    local = export(engine_of(image), "x/y:1", BlobCache(tmp_path))
+    assert local.platforms == ("linux/amd64",)
+    with pytest.raises(UserError, match=r"no linux/arm64 \(it holds linux/amd64\)"):
+        local.choose(["linux/amd64", "linux/arm64"])
+    assert not local.choose(["linux/amd64"]).verbatim
+    export(engine_of(image), "x/y:1", BlobCache(tmp_path))
+    assert image.saves == 2  # not whole: asked again, in case the store got it since
+
+
+def test_an_imported_image_is_one_manifest_its_platform_read_from_its_config(tmp_path: Path) -> None:
+    made = Layout()
+    manifest = made.manifest("amd64", LAYER)
+    image = FakeImage(made.tar(manifest, index.OCI_MANIFEST), sha(manifest))  # `docker import`: ID = manifest digest
+    local = export(engine_of(image), "x/base:1", BlobCache(tmp_path))
+    assert local.platforms == ("linux/amd64",) and local.local_bytes is None
+    push = local.choose(None)
+    assert not push.verbatim and push.media_type == index.OCI_INDEX
+    assert json.loads(push.index)["manifests"] == [
+        descriptor(index.OCI_MANIFEST, manifest, platform={"architecture": "amd64", "os": "linux"})
+    ]
+
+
+def test_a_blob_that_does_not_have_its_digest_is_refused(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    layer = sha(LAYER)
+    made.blobs[layer] = LAYER[:-1] + b"x"
+    with pytest.raises(UserError, match=f"The blob {layer} of the exported image does not have that digest"):
+        export(engine_of(FakeImage(made.tar(top, index.OCI_INDEX), sha(top))), "x/y:1", BlobCache(tmp_path))
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "blobs" / "sha256" / layer[7:]).exists()
+
+
+def test_a_save_without_an_oci_layout_or_of_another_image_is_refused(tmp_path: Path) -> None:
+    classic = tar_of({"manifest.json": b"[]", "abc/layer.tar": b""})
+    with pytest.raises(UserError, match=r"has no index\.json"):
+        export(engine_of(FakeImage(classic, sha(b"x"))), "x/y:1", BlobCache(tmp_path))
+    made = Layout()
+    top = made.multi_platform()
+    two = made.tar(top, index.OCI_INDEX, extra={"index.json": json.dumps({"manifests": []}).encode()})
+    with pytest.raises(UserError, match="names 0 images, none of them"):
+        export(engine_of(FakeImage(two, sha(top))), "x/y:1", BlobCache(tmp_path))
+
+
+def test_cache_store_is_content_addressed(tmp_path: Path) -> None:
+    cache = BlobCache(tmp_path)
+    first = cache.store(b"{}", "application/json")
+    assert first == cache.store(b"{}", "application/json") and first.digest == sha(b"{}")
+    assert cache.blob(sha(b"{}"), "application/json") == first
+    assert cache.blob(sha(b"{}"), "application/json", size=3) is None  # a size that disagrees: not this blob
+    assert cache.image(sha(b"unknown")) is None
+    with pytest.raises(UserError, match="Not a sha256 digest"):
+        cache.blob("sha256:../../etc/passwd", "application/json")

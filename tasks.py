@@ -122,20 +122,38 @@ def verify(c, config=None, version=None, target=None, variant=None, apps=True, p
 
 
 @task(
-    iterable=["version", "target", "variant", "registry", "allow_profile"],
+    iterable=["version", "target", "variant", "registry", "allow_profile", "platform"],
     help={
         **SELECTION_HELP,
         "registry": "push here instead of the family file's registries: HOST[:PORT], or http://HOST[:PORT] "
         "for a plain-HTTP registry (repeatable)",
         "allow_profile": "also publish images built with this profile, e.g. fast (default: release only)",
+        "platform": "platforms each tag's index holds, e.g. linux/amd64 (repeatable or comma-separated; all = "
+        "every one the family file lists, the default)",
     },
 )
 @cli.reports_user_errors
 def publish(
-    c, config=None, version=None, target=None, variant=None, apps=True, profile=None, registry=None, allow_profile=None
+    c,
+    config=None,
+    version=None,
+    target=None,
+    variant=None,
+    apps=True,
+    profile=None,
+    registry=None,
+    allow_profile=None,
+    platform=None,
 ):
-    """Push the verified public images of the selection to each registry: every blob first, tags last."""
-    cli.publish(config, _chosen(version, target, variant, apps), profile, registry or (), allow_profile or ())
+    """Push the verified public images of the selection to each registry: blobs, manifests, index; tags last."""
+    cli.publish(
+        config,
+        _chosen(version, target, variant, apps),
+        profile,
+        registry or (),
+        allow_profile or (),
+        platform or (),
+    )
 
 
 @task(

@@ -80,8 +80,9 @@ def publish(
     profile: str | None = None,
     registries: Sequence[str] = (),
     allow_profiles: Sequence[str] = (),
+    platforms: Sequence[str] = (),
 ) -> None:
-    family = load(config_file, profile)
+    family = load(config_file, profile, platforms, every_platform=True)  # default: every platform listed
     chosen_settings = settings(family)
     destinations = (
         [publisher.parse_registry(text) for text in registries] if registries else list(family.config.registries)
@@ -93,6 +94,7 @@ def publish(
             destinations,
             chosen_settings.cache_dir,
             allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
+            platforms=family.platforms,
             say=lambda line: print(line, flush=True),
         )
     print(publisher.table(rows))

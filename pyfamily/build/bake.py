@@ -2,10 +2,11 @@
 
 One bake target per target of the plan, in build order, all in the group `default`: the build context `invoke
 build` renders (build/contexts/<target>), the references it tags, the labels known before it is built, the run's
-platforms, and the CA bundle as the secret the download steps mount. Every image its Dockerfile uses (FROM or
-COPY --from) that the plan also builds is wired as a named context `target:<bake target>`, so bake builds it first
-and hands it over; an image outside the plan is left to BuildKit, which takes it from the image store or a
-registry (base's bootstrapped tree, `<repository>:rootfs-<suite>`, is one: `invoke build` makes it).
+platforms with a provenance attestation each, and the CA bundle as the secret the download steps mount. Every
+image its Dockerfile uses (FROM or COPY --from) that the plan also builds is wired as a named context
+`target:<bake target>`, so bake builds it first and hands it over; an image outside the plan is left to BuildKit,
+which takes it from the image store or a registry (base's bootstrapped tree, `<repository>:rootfs-<suite>`, is
+one: `invoke build` makes it).
 
 The file describes builds; it fetches nothing: `invoke build` prepares the contexts (CPython tarballs, a project's
 files, base's bootstrapped tree) that `docker buildx bake` then reads.
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pyfamily import platforms
 from pyfamily.build import cache
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
@@ -31,6 +33,8 @@ from pyfamily.render import CA_SECRET_ID, Context, render
 GROUP = "default"
 TARGET_LABEL = "org.pyfamily.target"  # the family's name of the target, which a bake name may not spell
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
+# As pyfamily.build.backend.DockerCli builds (--provenance=mode=max): how and from what, beside each manifest.
+ATTESTATIONS = ("type=provenance,mode=max",)
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]")  # bake target names are [a-zA-Z0-9_-]+
 
 Document = dict[str, Any]
@@ -81,8 +85,9 @@ def bake_target(
         "context": str(context.directory),
         "dockerfile": str(context.dockerfile.relative_to(context.directory)),
         "tags": list(image_refs(target)),
-        "labels": {**labels, TARGET_LABEL: target.name},
+        "labels": {**labels, platforms.LABEL: platforms.label_value(family.platforms), TARGET_LABEL: target.name},
         "platforms": list(family.platforms),
+        "attest": list(ATTESTATIONS),
     }
     wired = wired_contexts(family, target, names)
     if wired:

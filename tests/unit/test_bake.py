@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import config, engine, plan, render
+from pyfamily import config, engine, plan, platforms, render
 from pyfamily.build import bake, cache
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
@@ -40,7 +40,8 @@ def test_one_target_per_family_target_in_build_order(family, tmp_path):
     assert runtime["context"] == str(tmp_path / "3.13")
     assert runtime["dockerfile"] == "Dockerfile" and (tmp_path / "3.13" / "Dockerfile").is_file()
     assert runtime["platforms"] == list(PLATFORMS)
-    assert runtime["labels"] == {**LABELS, bake.TARGET_LABEL: "3.13"}
+    assert runtime["attest"] == ["type=provenance,mode=max"]  # as invoke build makes it
+    assert runtime["labels"] == {**LABELS, platforms.LABEL: "linux/amd64,linux/arm64", bake.TARGET_LABEL: "3.13"}
 
 
 def test_tags_are_the_local_ref_and_every_moving_tag(family, tmp_path):
@@ -75,9 +76,8 @@ def test_every_image_a_target_uses_is_wired_as_a_target_context(family, tmp_path
     for entry in targets.values():  # every ref wired is one the rendered Dockerfile uses, FROM or COPY --from
         dockerfile = (Path(entry["context"]) / entry["dockerfile"]).read_text()
         for ref in entry.get("contexts", {}):
-            assert re.search(rf"^(FROM (--platform=\S+ )?|COPY --from=){re.escape(ref)}\b", dockerfile, re.MULTILINE), (
-                ref
-            )
+            uses = re.compile(rf"^(FROM (--platform=\S+ )?|COPY --from=){re.escape(ref)}\b", re.MULTILINE)
+            assert uses.search(dockerfile), ref
 
 
 def test_only_targets_inside_the_plan_are_wired(family, tmp_path):

@@ -64,6 +64,48 @@ def render(c, config=None, version=None, target=None, variant=None, apps=True, p
 
 
 @task(
+    iterable=["version", "target", "variant", "platform"],
+    help={
+        **SELECTION_HELP,
+        "print": "print the bake file (JSON) on stdout",
+        "file": "write the bake file to PATH",
+        "platform": "platform among the family file's platforms:, e.g. linux/arm64 (repeatable or comma-separated; "
+        "all: every one; default: this machine's)",
+        "ca_bundle": "PEM bundle the download steps mount as a secret, or none (also $PYFAMILY_CA_BUNDLE; default: "
+        "the host's)",
+    },
+)
+@cli.reports_user_errors
+def bake(
+    c,
+    config=None,
+    version=None,
+    target=None,
+    variant=None,
+    apps=True,
+    profile=None,
+    platform=None,
+    ca_bundle=None,
+    print_=False,
+    file=None,
+):
+    """Write the selection as a `docker buildx bake` file (--print, --file PATH); builds nothing.
+
+    The contexts are rendered into build/contexts as `invoke build` renders them; `invoke build` of the same
+    selection prepares them (CPython tarballs, base's Debian tree) for `docker buildx bake --file PATH`."""
+    text = cli.bake_file(
+        config,
+        _chosen(version, target, variant, apps),
+        profile=profile,
+        platforms=platform or (),
+        ca_bundle=ca_bundle,
+        show=print_,
+        out=file,
+    )
+    print(text, end="" if print_ else "\n")
+
+
+@task(
     iterable=["version", "target", "variant"],
     help={**SELECTION_HELP, "format": "output format: github (a strategy.matrix per level)"},
 )

@@ -1,8 +1,8 @@
 """What each invoke task does, as plain functions; tasks.py only turns flags into these calls.
 
 Modules: exits (a user's mistake as one paragraph, never a traceback), family (the family and the selection a task
-works on), listing (`list`, `docs`), planning (`plan`, `render`, `matrix`), versions (`update-versions`), pipeline
-(`build`, `verify`, `publish`).
+works on), listing (`list`, `docs`), planning (`plan`, `render`, `matrix`, `bake`), versions (`update-versions`),
+pipeline (`build`, `verify`, `publish`).
 """
 
 from pyfamily.cli.exits import SIGPIPE_EXIT, reports_user_errors
@@ -20,7 +20,7 @@ from pyfamily.cli.listing import (
     write_docs,
 )
 from pyfamily.cli.pipeline import build, publish, settings, verify
-from pyfamily.cli.planning import github_matrix, render_contexts, show_plan
+from pyfamily.cli.planning import bake_file, github_matrix, render_contexts, show_plan
 from pyfamily.cli.versions import VERSIONS_HEADERS, update_versions
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "README_START",
     "SIGPIPE_EXIT",
     "VERSIONS_HEADERS",
+    "bake_file",
     "build",
     "built_from",
     "github_matrix",

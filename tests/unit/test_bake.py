@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import config, engine, plan, platforms, render
+from pyfamily import cli, config, engine, plan, platforms, render
 from pyfamily.build import bake, cache
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
@@ -136,3 +136,9 @@ def test_a_context_invoke_build_prepared_is_kept_a_changed_one_rendered_anew(fam
     _, anew = bake.render_contexts(chosen, tmp_path)
     assert anew == ["cpython-3.13"] and not tarball.exists()
     assert "# edited" not in (tmp_path / "cpython-3.13" / "Dockerfile").read_text()
+
+
+def test_without_print_or_file_it_says_invoke_build_is_the_front_end():
+    with pytest.raises(UserError, match="--print") as refused:
+        cli.bake_file(None, Selection())
+    assert "`invoke build` is the front end that builds" in str(refused.value)

@@ -14,6 +14,10 @@ SELECTION_HELP = {
     "apps": "include app images (default on; --no-apps leaves them out)",
     "profile": "build profile: fast (no PGO, for development) or release (PGO + LTO, what CI publishes)",
 }
+PLATFORM_HELP = (
+    "platform among the family file's platforms:, e.g. linux/arm64 (repeatable or comma-separated; all: every "
+    "one; default: this machine's)"
+)
 
 
 def _chosen(version, target, variant, apps):
@@ -69,8 +73,7 @@ def render(c, config=None, version=None, target=None, variant=None, apps=True, p
         **SELECTION_HELP,
         "print": "print the bake file (JSON) on stdout",
         "file": "write the bake file to PATH",
-        "platform": "platform among the family file's platforms:, e.g. linux/arm64 (repeatable or comma-separated; "
-        "all: every one; default: this machine's)",
+        "platform": PLATFORM_HELP,
         "ca_bundle": "PEM bundle the download steps mount as a secret, or none (also $PYFAMILY_CA_BUNDLE; default: "
         "the host's)",
     },
@@ -118,14 +121,19 @@ def matrix(c, config=None, version=None, target=None, variant=None, apps=True, p
 
 
 @task(
-    iterable=["version", "target", "variant"],
+    iterable=["version", "target", "variant", "platform"],
     help={
         **SELECTION_HELP,
+        "platform": PLATFORM_HELP,
         "jobs": "targets built at once (default: CPU count, at most 4)",
         "offline": "use only cached source tarballs and images; no downloads",
         "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
         "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
         "refresh": "ask Debian and PyPI for updates; rebuild (without cache) only what has some, never CPython",
+        "stage_to": "[http://]HOST[:PORT]: push every target built (internal stages too), its platforms, by digest "
+        "to <repository>-stage there, tagged with its target name (+ --<arch> for fewer platforms than listed)",
+        "parents_from": "[http://]HOST[:PORT]: take every target the selection needs but did not name from there "
+        "(staged by --stage-to; pulled by digest, never built)",
     },
 )
 @cli.reports_user_errors
@@ -142,6 +150,9 @@ def build(
     ca_bundle=None,
     docker=None,
     refresh=False,
+    platform=None,
+    stage_to=None,
+    parents_from=None,
 ):
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
     cli.build(
@@ -153,14 +164,31 @@ def build(
         ca_bundle=ca_bundle,
         docker=docker,
         refresh=refresh,
+        platforms=platform or (),
+        stage_to=stage_to,
+        parents_from=parents_from,
     )
 
 
-@task(iterable=["version", "target", "variant"], help=SELECTION_HELP)
+@task(
+    iterable=["version", "target", "variant", "platform"],
+    help={**SELECTION_HELP, "platform": PLATFORM_HELP, "from": "[http://]HOST[:PORT] the images were staged at"},
+)
 @cli.reports_user_errors
-def verify(c, config=None, version=None, target=None, variant=None, apps=True, profile=None):
-    """Run the built images of the selection and check what each promises (imports, venv, smoke commands)."""
-    cli.verify(config, _chosen(version, target, variant, apps), profile)
+def pull(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, platform=None, from_=None):
+    """Take the selection's images staged by `invoke build --stage-to` (every platform chosen) into this engine,
+    named as the family names them: what the pipeline's last job verifies and publishes."""
+    if not from_:
+        raise SystemExit("error: --from HOST[:PORT] is required: where `invoke build --stage-to` staged the images.")
+    cli.pull(config, _chosen(version, target, variant, apps), profile, platform or (), from_)
+
+
+@task(iterable=["version", "target", "variant", "platform"], help={**SELECTION_HELP, "platform": PLATFORM_HELP})
+@cli.reports_user_errors
+def verify(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, platform=None):
+    """Run the built images of the selection and check what each promises (imports, venv, smoke commands), on
+    each platform chosen (a foreign one emulated)."""
+    cli.verify(config, _chosen(version, target, variant, apps), profile, platform or ())
 
 
 @task(

@@ -148,9 +148,12 @@ def base_ref(family: Family, target: Target) -> str:
 
 
 def registry_digest(ref: str) -> str | None:
-    """The registry digest of an image pulled from a registry (None for one made here: it has none yet)."""
+    """The registry digest of an image pulled from a registry (None for one made here: it has none yet, although
+    the containerd image store lists a repo digest for every image, built ones included)."""
     image = engine.image_or_none(ref)
-    repo_digests = (image.attrs.get("RepoDigests") or []) if image is not None else []
+    if image is None or INPUTS_LABEL in (image.labels or {}):
+        return None
+    repo_digests = image.attrs.get("RepoDigests") or []
     return str(repo_digests[0]).rsplit("@", 1)[1] if repo_digests else None
 
 

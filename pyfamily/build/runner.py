@@ -83,6 +83,9 @@ class Settings:
     source: str = ""  # the org.opencontainers.image.source label; default: git_source()
     refresh: bool = False  # ask Debian and PyPI for updates; rebuild (without cache) what has some
     backend: str = "docker"
+    # --parents-from: takes a target the plan needs but was not asked for into the local engine instead of building
+    # it (pyfamily.publish.stage.pull); returns its image ID. None: such targets are built like the others.
+    take_parent: Callable[[Target], str] | None = field(default=None, compare=False)
 
     @property
     def logs(self) -> Path:
@@ -228,6 +231,10 @@ class _Scheduler:
 
     def _produce(self, result: Result) -> None:
         family, target, settings = self.family, result.target, self.settings
+        if settings.take_parent is not None and target.name in self.plan.needed_only:
+            result.image_id = settings.take_parent(target)
+            result.status, result.detail = Status.PULLED, "a parent, pulled (--parents-from)"
+            return
         recipe = recipe_of(target)
         context = render(family, target, settings.work_dir / "contexts" / target.name)
         step = _Step(

@@ -17,13 +17,14 @@ class Status(StrEnum):
     BUILDING = "building"
     BUILT = "built"
     UP_TO_DATE = "up to date"
+    PULLED = "pulled"  # a parent taken from the staging registry (--parents-from), not built
     FAILED = "failed"
     SKIPPED = "skipped"  # something it needs did not build
     INTERRUPTED = "interrupted"  # stopped, or never started, because the run was interrupted
 
     @property
     def good(self) -> bool:
-        return self in (Status.BUILT, Status.UP_TO_DATE)
+        return self in (Status.BUILT, Status.UP_TO_DATE, Status.PULLED)
 
     @property
     def finished(self) -> bool:

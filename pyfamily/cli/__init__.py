@@ -21,6 +21,7 @@ from pyfamily.cli.listing import (
 )
 from pyfamily.cli.pipeline import build, publish, settings, verify
 from pyfamily.cli.planning import bake_file, github_matrix, render_contexts, show_plan
+from pyfamily.cli.staging import pull
 from pyfamily.cli.versions import VERSIONS_HEADERS, update_versions
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "list_targets",
     "load",
     "publish",
+    "pull",
     "purpose",
     "readme_with_table",
     "render_contexts",

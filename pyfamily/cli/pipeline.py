@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from pyfamily import build as builder
@@ -9,6 +10,7 @@ from pyfamily import plan as planner
 from pyfamily import publish as publisher
 from pyfamily import verify as verifier
 from pyfamily.cli.family import load
+from pyfamily.cli.staging import Staging
 from pyfamily.errors import UserError
 from pyfamily.model import Family
 from pyfamily.plan import Selection
@@ -43,26 +45,35 @@ def build(
     ca_bundle: str | None,
     docker: str | None,
     refresh: bool = False,
+    platforms: Sequence[str] = (),
+    stage_to: str | None = None,
+    parents_from: str | None = None,
 ) -> None:
     if offline and refresh:
         raise UserError(
             "--refresh asks the Debian archive and PyPI whether anything newer was published, which --offline "
             "forbids: use one or the other (--offline alone builds from the cache; --refresh alone picks up updates)."
         )
-    family = load(config_file, profile)
+    family = load(config_file, profile, platforms)
     plan = planner.select(family, chosen)
     chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
+    staging = Staging(family, chosen_settings.cache_dir, stage_to, parents_from)
+    chosen_settings = dataclasses.replace(chosen_settings, take_parent=staging.take_parent())
     print(
-        f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile})",
+        f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile}; "
+        f"{', '.join(family.platforms)})",
         flush=True,
     )
     report = builder.run(plan, chosen_settings, say=lambda line: print(line, flush=True))
     print(report.summary())
+    staging.stage(report)
     report.check()
 
 
-def verify(config_file: str | None, chosen: Selection, profile: str | None = None) -> None:
-    family = load(config_file, profile)
+def verify(
+    config_file: str | None, chosen: Selection, profile: str | None = None, platforms: Sequence[str] = ()
+) -> None:
+    family = load(config_file, profile, platforms)
     chosen_settings = settings(family)
     with builder.held_locks(family, chosen_settings, "verify"):
         checks = verifier.verify(planner.select(family, chosen), chosen_settings.cache_dir)

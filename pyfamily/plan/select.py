@@ -25,6 +25,7 @@ class Plan:
     family: Family
     levels: tuple[tuple[Target, ...], ...]  # dependency order; targets of one level can build in parallel
     reasons: dict[str, str] = field(default_factory=dict)  # target name -> why it is in the plan
+    needed_only: frozenset[str] = frozenset()  # in the plan only because a selected target needs them
 
     @property
     def targets(self) -> list[Target]:
@@ -47,7 +48,7 @@ def select(family: Family, selection: Selection) -> Plan:
             if need not in reasons:
                 reasons[need] = f"needed by {name}"
                 pending.append(need)
-    return Plan(family, levels(family, reasons), reasons)
+    return Plan(family, levels(family, reasons), reasons, frozenset(reasons) - set(seeds))
 
 
 def _seeds(family: Family, selection: Selection) -> dict[str, str]:

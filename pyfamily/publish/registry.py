@@ -21,6 +21,8 @@
   digest: no tag moves. With every platform of the local index, the index is pushed as stored, so its digest is
   the local image ID; with fewer, an index of those is assembled, the same bytes each time (`index.choose`).
 - `put_tag(repository, tag, digest)`: one manifest PUT makes `tag` point at the pushed index `digest`.
+- `put_index(repository, data, media_type) -> digest`: an index assembled elsewhere (e.g. staged per-platform
+  images merged, pyfamily.publish.stage), PUT by digest.
 - `read_index(repository, reference) -> RemoteIndex | None`: the index a tag (or digest) names, read back:
   its digest, media type and entries (platforms, attestations); None when absent.
 - Lower level: `has_blob`, `has_manifest`, `upload_blob` (POST, then one PUT ?digest=), `manifest(repository,
@@ -278,6 +280,14 @@ class RegistryClient:
     def put_tag(self, repository: str, tag: str, digest: str) -> None:
         manifest, media_type = self.manifest(repository, digest)
         self._put_manifest(self._name(repository), self._tag(tag), manifest, media_type, digest)
+
+    def put_index(self, repository: str, data: bytes, media_type: str) -> str:
+        """PUT an index (whose manifests the registry holds) by its digest, moving no tag; its digest."""
+        name, digest = self._name(repository), oci.sha256(data)
+        if not self.has_manifest(name, digest):
+            self._put_manifest(name, digest, data, media_type, digest)
+        self._manifests[(name, digest)] = (data, media_type)
+        return digest
 
     def read_index(self, repository: str, reference: str) -> RemoteIndex | None:
         """The index `reference` (a tag, or a digest) names in `repository`; None when there is none."""

@@ -14,6 +14,7 @@ import docker.errors
 from tabulate import tabulate
 
 from pyfamily import engine, platforms
+from pyfamily.build import default_cache_dir
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
@@ -117,11 +118,7 @@ def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
         raise UserError(
             f"Not built yet: {', '.join(missing)}. Run `invoke build` with the same selection and --profile first."
         )
-    lacking = [
-        f"{t.ref} ({', '.join(gap)})"
-        for t in plan.targets
-        if (image := images[t.name]) is not None and (gap := platforms.missing(wanted, image.labels))
-    ]
+    lacking = [f"{t.ref} ({', '.join(gap)})" for t in plan.targets if (gap := _lacking(t, wanted, cache_dir))]
     if lacking:
         raise UserError(
             f"Not built for every platform asked for: {'; '.join(lacking)}. Run `invoke build` with the same "
@@ -136,6 +133,18 @@ def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
                 records.save(cache_dir, str(image.id), target.name, [(c.name, c.passed) for c in found], platform)
             checks += found
     return checks
+
+
+def _lacking(target: Target, wanted: tuple[str, ...], cache_dir: Path | None) -> list[str]:
+    """The platforms of `wanted` the local image of `target` does not hold: its label says what its build made;
+    an image merged from per-platform builds (the pipeline's last job) is read exactly, from its index."""
+    image = engine.image_or_none(target.ref)
+    if image is None or not platforms.missing(wanted, image.labels):
+        return []
+    from pyfamily.publish import local_platforms  # publish imports verify's records: imported when needed
+
+    held = local_platforms(str(image.id), cache_dir or default_cache_dir())
+    return [name for name in wanted if name not in held]
 
 
 def report(checks: list[Check]) -> str:

@@ -147,6 +147,6 @@ def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
 
 
 def test_statuses_are_an_enum():
-    assert {s for s in Status if s.good} == {Status.BUILT, Status.UP_TO_DATE}
+    assert {s for s in Status if s.good} == {Status.BUILT, Status.UP_TO_DATE, Status.PULLED}
     assert not Status.BUILDING.finished and Status.SKIPPED.finished
     assert Status("up to date") is Status.UP_TO_DATE

@@ -103,7 +103,7 @@ def bake_file(
     text = bake.dumps(bake.document(plan, contexts, labels, bake.secrets(run.ca_bundle)))
     unprepared = [name for name in anew if recipe_of(family[name]).prepare]
     note = (
-        f"bake: {len(plan.targets)} targets for {', '.join(family.platforms)}; their contexts are in "
+        f"bake: {len(plan.targets)} target(s) for {', '.join(family.platforms)}; their contexts are in "
         f"{run.work_dir / 'contexts'}, which `docker buildx bake` reads as they are: `invoke build` of the same "
         "selection prepares them (CPython tarballs, a project's files, base's Debian tree)"
         + (f"; rendered anew, so not prepared: {', '.join(unprepared)}." if unprepared else ".")

@@ -19,7 +19,7 @@ from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan
-from pyfamily.verify import records
+from pyfamily.verify import attestations, records
 
 TIMEOUT_SECONDS = 300
 
@@ -128,11 +128,22 @@ def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
     for target in plan.targets:
         image = images[target.name]
         for platform in wanted:
-            found = verify_target(plan.family, target, platform)
+            found = [*verify_target(plan.family, target, platform), attested(target, platform, cache_dir)]
             if cache_dir is not None and image is not None:
                 records.save(cache_dir, str(image.id), target.name, [(c.name, c.passed) for c in found], platform)
             checks += found
     return checks
+
+
+def attested(target: Target, platform: str, cache_dir: Path | None = None) -> Check:
+    """A check that the image carries a provenance attestation for `platform` (what publish pushes along)."""
+    from pyfamily.publish import blob_cache, layout  # publish imports verify's records: imported when needed
+
+    local = layout.export(engine.client(), target.ref, blob_cache(cache_dir or default_cache_dir()))
+    found = attestations.predicates(local, platform)
+    absent = attestations.missing(found, [attestations.PROVENANCE])
+    detail = f"no {attestations.describe(absent)} attestation (found: {', '.join(found) or 'none'})" if absent else ""
+    return Check(target.name, "attestations", not absent, detail, platform)
 
 
 def _lacking(target: Target, wanted: tuple[str, ...], cache_dir: Path | None) -> list[str]:

@@ -45,6 +45,10 @@ class Backend(Protocol):
         ...
 
 
+# What BuildKit attaches beside each platform's manifest (invoke verify checks it, publish pushes it along): a
+# provenance statement of how and from what the image was built.
+ATTESTATIONS = ("type=provenance,mode=max",)
+
 _STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w-]+) )?(?P<step>\d+/\d+)\] (?P<what>.+)$")
 
 
@@ -58,8 +62,7 @@ class DockerCli:
 
     def command(self, request: BuildRequest) -> list[str]:
         command = [*self.cli.build_command(), "--progress=plain", "--file", str(request.context.dockerfile)]
-        # A provenance attestation (how, from what) beside each platform's manifest; publish pushes it along.
-        command += [f"--platform={','.join(request.platforms)}", "--provenance=mode=max"]
+        command += [f"--platform={','.join(request.platforms)}", *(f"--attest={kind}" for kind in ATTESTATIONS)]
         for tag in request.tags:
             command += ["--tag", tag]
         for key, value in request.labels.items():

@@ -25,6 +25,7 @@ from typing import Any
 
 from pyfamily import platforms
 from pyfamily.build import cache
+from pyfamily.build.backend import ATTESTATIONS
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan, image_refs
@@ -33,8 +34,6 @@ from pyfamily.render import CA_SECRET_ID, Context, render
 GROUP = "default"
 TARGET_LABEL = "org.pyfamily.target"  # the family's name of the target, which a bake name may not spell
 BASE_DIGEST_LABEL = "org.opencontainers.image.base.digest"
-# As pyfamily.build.backend.DockerCli builds (--provenance=mode=max): how and from what, beside each manifest.
-ATTESTATIONS = ("type=provenance,mode=max",)
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_-]")  # bake target names are [a-zA-Z0-9_-]+
 
 Document = dict[str, Any]

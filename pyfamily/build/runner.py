@@ -35,7 +35,7 @@ from pyfamily.kinds import recipe_of
 from pyfamily.kinds.freshness import AptLists, Probe
 from pyfamily.kinds.recipe import ROOT
 from pyfamily.model import Family, Target
-from pyfamily.plan import Plan, dated_tag
+from pyfamily.plan import Plan, dated_tag, image_refs
 from pyfamily.redaction import redact_text
 from pyfamily.render import CA_SECRET_ID, render
 
@@ -276,12 +276,12 @@ class _Scheduler:
             return
         result.detail = why or ""
         self.say(f"[{target.name}] building {target.ref} ({result.detail})")
-        tags = dict.fromkeys([target.ref, *(f"{target.repository}:{tag}" for tag in target.tags)])
+        tags = image_refs(target)
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
         labels.update(cache.input_labels(inputs, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
-        request = BuildRequest(target, context, tuple(tags), labels, chosen, secrets, settings.refresh, result.log)
+        request = BuildRequest(target, context, tags, labels, chosen, secrets, settings.refresh, result.log)
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         dated = add_dated_tag(family.config.tags, target, image, built.date())

@@ -6,6 +6,10 @@ index. What differs per platform is only what the CPython recipe needs to cross-
 -dev packages and `crossbuild-essential-<arch>`) and the GNU triplet (configure's --host). Everything else
 (base's mmdebstrap tree, apt-install, find-libdeps, the checks) runs as that platform, emulated by qemu-user
 where it is foreign.
+
+Each entry also names the GitHub Actions runner of a machine of that platform (`invoke matrix --format github`
+puts it in every job of the scheduled workflow): a release build trains CPython with PGO, which runs the
+interpreter it builds, so every platform's release images are built on a native runner, never emulated.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ class Platform:
     debian_arch: str  # dpkg's name, e.g. arm64
     gnu_type: str  # the GNU triplet, e.g. aarch64-linux-gnu
     machines: tuple[str, ...]  # what `uname -m` prints on such a host
+    runner: str  # the GitHub-hosted runner label of such a host (.github/workflows/images.yml runs jobs on it)
 
 
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
-        Platform("linux/amd64", "amd64", "x86_64-linux-gnu", ("x86_64", "amd64")),
-        Platform("linux/arm64", "arm64", "aarch64-linux-gnu", ("aarch64", "arm64")),
+        Platform("linux/amd64", "amd64", "x86_64-linux-gnu", ("x86_64", "amd64"), runner="ubuntu-24.04"),
+        Platform("linux/arm64", "arm64", "aarch64-linux-gnu", ("aarch64", "arm64"), runner="ubuntu-24.04-arm"),
     )
 }
 DEFAULT = ("linux/amd64", "linux/arm64")
@@ -65,6 +70,10 @@ def resolve(listed: Sequence[str], requested: Sequence[str], default: Sequence[s
 
 def debian_arch(name: str) -> str:
     return PLATFORMS[name].debian_arch
+
+
+def runner(name: str) -> str:
+    return PLATFORMS[name].runner
 
 
 LABEL = "org.pyfamily.platforms"  # on every image pyfamily builds: the platforms its index holds, comma-separated

@@ -109,15 +109,23 @@ def bake(
 
 
 @task(
-    iterable=["version", "target", "variant"],
-    help={**SELECTION_HELP, "format": "output format: github (a strategy.matrix per level)"},
+    iterable=["version", "target", "variant", "platform"],
+    help={
+        **SELECTION_HELP,
+        "format": "output format: github (a strategy.matrix per level)",
+        "platform": "platforms to make jobs for, among the family file's platforms: (repeatable or comma-separated; "
+        "all, the default: every one)",
+    },
 )
 @cli.reports_user_errors
-def matrix(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, format="github"):
-    """Print the selected targets as JSON for a GitHub Actions strategy.matrix, grouped by level."""
+def matrix(
+    c, config=None, version=None, target=None, variant=None, apps=True, profile=None, platform=None, format="github"
+):
+    """Print the selected targets as JSON for a GitHub Actions strategy.matrix, grouped by level: one entry per
+    target per platform, with the runner that builds it natively (.github/workflows/images.yml)."""
     if format != "github":
         raise SystemExit(f"error: --format {format!r} is not supported; use github.")
-    print(cli.github_matrix(config, _chosen(version, target, variant, apps), profile))
+    print(cli.github_matrix(config, _chosen(version, target, variant, apps), profile, platform or ()))
 
 
 @task(

@@ -20,6 +20,7 @@ from pyfamily.config import PLAIN
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.plan import Selection
+from pyfamily.platforms import runner
 from pyfamily.render.output import write_tree
 
 
@@ -50,10 +51,30 @@ def render_contexts(config_file: str | None, chosen: Selection, out: str, profil
     return "\n".join(str(Path(out) / t.name / "Dockerfile") for t in plan.targets)
 
 
-def github_matrix(config_file: str | None, chosen: Selection, profile: str | None = None) -> str:
-    """JSON for GitHub Actions: {"levels": [{"include": [...]}, ...]}, one entry per target."""
-    family = load(config_file, profile)
+# The scheduled workflow's level jobs, level-0 ... level-6 (GitHub cannot make jobs at run time, so the workflow
+# names each); tests/unit/test_workflows.py checks .github/workflows/images.yml has exactly these.
+GITHUB_LEVEL_JOBS = 7
+
+
+def github_matrix(
+    config_file: str | None, chosen: Selection, profile: str | None = None, platforms: Sequence[str] = ()
+) -> str:
+    """JSON for the scheduled workflow: {"levels": [{"include": [...]}, ...], "depth": ..., ...}.
+
+    Each level holds one entry per target per platform (every platform the family file lists unless --platform
+    says otherwise), with the runner of that platform: a job builds one target for one platform natively. `levels`
+    always has GITHUB_LEVEL_JOBS entries (the empty ones past `depth`, whose jobs the workflow skips), so every
+    level job can read its own; a selection deeper than that is refused rather than silently cut short."""
+    family = load(config_file, profile, platforms, every_platform=True)
     plan = planner.select(family, chosen)
+    depth = len(plan.levels)
+    if depth > GITHUB_LEVEL_JOBS:
+        raise UserError(
+            f"The selection has {depth} levels, but .github/workflows/images.yml has level jobs for "
+            f"{GITHUB_LEVEL_JOBS} (level-0 ... level-{GITHUB_LEVEL_JOBS - 1}), so its deepest targets would never be "
+            f"built: add a level-{GITHUB_LEVEL_JOBS} job there (a copy of the last one, its number and needs: "
+            "changed) and raise GITHUB_LEVEL_JOBS in pyfamily/cli/planning.py to match."
+        )
     levels = [
         {
             "include": [
@@ -65,13 +86,25 @@ def github_matrix(config_file: str | None, chosen: Selection, profile: str | Non
                     "needs": list(t.needs),
                     "tags": list(t.tags),
                     "level": index,
+                    "platform": platform,
+                    "runner": runner(platform),
                 }
                 for t in level
+                for platform in family.platforms
             ]
         }
         for index, level in enumerate(plan.levels)
     ]
-    return json.dumps({"levels": levels, "count": len(plan.targets)}, indent=2)
+    levels += [{"include": []} for _ in range(GITHUB_LEVEL_JOBS - depth)]
+    document = {
+        "levels": levels,
+        "depth": depth,  # levels with targets: the workflow runs level-N only when N < depth
+        "level_jobs": GITHUB_LEVEL_JOBS,
+        "platforms": list(family.platforms),
+        "count": len(plan.targets),  # targets
+        "jobs": sum(len(level["include"]) for level in levels),  # targets x platforms
+    }
+    return json.dumps(document, indent=2)
 
 
 def bake_file(

@@ -45,11 +45,16 @@ tar -xf "$tarball" -C "$src" --strip-components=1
 cd "$src"
 
 if [ "$host_arch" != "$build_arch" ]; then
-    # The build Python: plain (-O1, no PGO/LTO: it only runs build scripts and compileall), out of tree.
+    # The build Python: the interpreter alone (built-in modules, -O1, no PGO/LTO: it only runs CPython's build
+    # scripts and compileall), out of tree, with the stdlib beside it. No extension modules: the -dev packages
+    # installed are the target's, whose libraries this machine cannot link.
     start=$SECONDS
     mkdir "$src/native"
     (cd "$src/native" && OPT="-O1" ../configure --prefix=/opt/build-python --with-ensurepip=no --disable-test-modules \
-        >/dev/null && make -j"$(nproc)" >/dev/null && make altinstall >/dev/null)
+        >/dev/null && make -j"$(nproc)" python >/dev/null)
+    mkdir -p /opt/build-python/bin /opt/build-python/lib
+    cp "$src/native/python" "/opt/build-python/bin/python$minor"
+    cp -r "$src/Lib" "/opt/build-python/lib/python$minor"
     echo "build-python: the native build Python took $((SECONDS - start)) s"
     host_type=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
     multiarch=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_MULTIARCH 2>/dev/null)

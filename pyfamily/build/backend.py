@@ -28,6 +28,7 @@ class BuildRequest:
     tags: tuple[str, ...]  # full references, <repository>:<tag>
     labels: dict[str, str]
     platforms: tuple[str, ...]  # one BuildKit build for all: the image is a multi-platform index
+    attestations: tuple[str, ...]  # --attest values (attestations(...))
     secrets: dict[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
     no_cache: bool = False
     log: Path = Path("/dev/null")
@@ -45,9 +46,12 @@ class Backend(Protocol):
         ...
 
 
-# What BuildKit attaches beside each platform's manifest (invoke verify checks it, publish pushes it along): a
-# provenance statement of how and from what the image was built.
-ATTESTATIONS = ("type=provenance,mode=max",)
+def attestations(sbom_generator: str) -> tuple[str, ...]:
+    """What BuildKit attaches beside each platform's manifest (invoke verify checks them, publish pushes them
+    along): a provenance statement of how and from what it was built, and an SBOM of what is inside, made by
+    `sbom_generator` (pyfamily.build.sbom)."""
+    return ("type=provenance,mode=max", f"type=sbom,generator={sbom_generator}")
+
 
 _STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w-]+) )?(?P<step>\d+/\d+)\] (?P<what>.+)$")
 
@@ -62,7 +66,7 @@ class DockerCli:
 
     def command(self, request: BuildRequest) -> list[str]:
         command = [*self.cli.build_command(), "--progress=plain", "--file", str(request.context.dockerfile)]
-        command += [f"--platform={','.join(request.platforms)}", *(f"--attest={kind}" for kind in ATTESTATIONS)]
+        command += [f"--platform={','.join(request.platforms)}", *(f"--attest={kind}" for kind in request.attestations)]
         for tag in request.tags:
             command += ["--tag", tag]
         for key, value in request.labels.items():

@@ -25,7 +25,8 @@ from typing import Any
 
 from pyfamily import platforms
 from pyfamily.build import cache
-from pyfamily.build.backend import ATTESTATIONS
+from pyfamily.build.backend import attestations
+from pyfamily.build.sbom import scanner_ref
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan, image_refs
@@ -86,7 +87,7 @@ def bake_target(
         "tags": list(image_refs(target)),
         "labels": {**labels, platforms.LABEL: platforms.label_value(family.platforms), TARGET_LABEL: target.name},
         "platforms": list(family.platforms),
-        "attest": list(ATTESTATIONS),
+        "attest": list(attestations(scanner_ref(family.config.repository))),
     }
     wired = wired_contexts(family, target, names)
     if wired:

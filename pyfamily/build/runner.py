@@ -26,9 +26,10 @@ import jinja2
 
 from pyfamily import engine, platforms
 from pyfamily.build import cache, lock
-from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest
+from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest, attestations
 from pyfamily.build.dated import add_dated_tag
 from pyfamily.build.processes import Processes, Stopped
+from pyfamily.build.sbom import Scanner
 from pyfamily.build.status import Result, Status, check, duration, summary
 from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
@@ -181,6 +182,7 @@ class _Scheduler:
         self.plan, self.family, self.settings = plan, plan.family, settings
         self.backend, self.processes, self.say = backend, processes, say
         self.apt_lists = AptLists(settings.work_dir / "apt-lists")  # fetched by the first refresh question
+        self.scanner = Scanner(plan.family, processes, settings.logs)  # made when the first build needs it
 
     def run(self) -> list[Result]:
         graph = self.plan.graph()
@@ -281,7 +283,8 @@ class _Scheduler:
         assert result.log is not None
         labels.update(cache.input_labels(inputs, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
-        request = BuildRequest(target, context, tags, labels, chosen, secrets, settings.refresh, result.log)
+        attest = attestations(self.scanner.ref(self.say))
+        request = BuildRequest(target, context, tags, labels, chosen, attest, secrets, settings.refresh, result.log)
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         dated = add_dated_tag(family.config.tags, target, image, built.date())

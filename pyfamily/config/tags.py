@@ -28,9 +28,9 @@ TAG_FIELDS: dict[str, set[str]] = {
     "app": {"name", "minor", "version", "variant", "suite"},
     "dated": {"tag", "date"},
 }
-# The build's internal tags are rootfs-<suite>, cpython-<version>-<profile> and builder-<minor>[-<variant>]; no
-# public tag may start like them.
-RESERVED_TAG_PREFIXES = ("rootfs-", "cpython-", "builder-")
+# The build's internal tags are rootfs-<suite>, cpython-<version>-<profile>, builder-<minor>[-<variant>] and
+# sbom-scanner; no public tag may start like them.
+RESERVED_TAG_PREFIXES = ("rootfs-", "cpython-", "builder-", "sbom-")
 DOCKER_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 DOCKER_TAG_WORDS = "a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"
 

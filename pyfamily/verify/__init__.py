@@ -136,12 +136,12 @@ def verify(plan: Plan, cache_dir: Path | None = None) -> list[Check]:
 
 
 def attested(target: Target, platform: str, cache_dir: Path | None = None) -> Check:
-    """A check that the image carries a provenance attestation for `platform` (what publish pushes along)."""
+    """A check that the image carries a provenance and an SBOM attestation for `platform` (publish pushes them)."""
     from pyfamily.publish import blob_cache, layout  # publish imports verify's records: imported when needed
 
     local = layout.export(engine.client(), target.ref, blob_cache(cache_dir or default_cache_dir()))
     found = attestations.predicates(local, platform)
-    absent = attestations.missing(found, [attestations.PROVENANCE])
+    absent = attestations.missing(found, [attestations.PROVENANCE, attestations.SBOM])
     detail = f"no {attestations.describe(absent)} attestation (found: {', '.join(found) or 'none'})" if absent else ""
     return Check(target.name, "attestations", not absent, detail, platform)
 

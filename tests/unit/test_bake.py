@@ -40,7 +40,10 @@ def test_one_target_per_family_target_in_build_order(family, tmp_path):
     assert runtime["context"] == str(tmp_path / "3.13")
     assert runtime["dockerfile"] == "Dockerfile" and (tmp_path / "3.13" / "Dockerfile").is_file()
     assert runtime["platforms"] == list(PLATFORMS)
-    assert runtime["attest"] == ["type=provenance,mode=max"]  # as invoke build makes it
+    assert runtime["attest"] == [  # as invoke build makes it
+        "type=provenance,mode=max",
+        "type=sbom,generator=pyfamily-test/python:sbom-scanner",
+    ]
     assert runtime["labels"] == {**LABELS, platforms.LABEL: "linux/amd64,linux/arm64", bake.TARGET_LABEL: "3.13"}
 
 

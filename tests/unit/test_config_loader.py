@@ -35,7 +35,7 @@ def test_package_exports_what_other_modules_use():
         assert hasattr(config, name), name
     for name in ["VariantSpec", "PLAIN", "TAG_FIELDS", "DEFAULT_CONFIG", "CONFIG_ENV", "KeyPath", "RegistrySpec"]:
         assert hasattr(config, name), name
-    assert config.RESERVED_TAG_PREFIXES == ("rootfs-", "cpython-", "builder-")
+    assert config.RESERVED_TAG_PREFIXES == ("rootfs-", "cpython-", "builder-", "sbom-")
     assert config.DEFAULT_CONFIG == ROOT / "images.yaml" and config.DEFAULT_CONFIG.is_file()
     assert config.TAG_FIELDS["app"] == {"name", "minor", "version", "variant", "suite"}
 

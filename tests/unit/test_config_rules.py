@@ -272,10 +272,10 @@ def test_dated_template_and_date_format_are_checked(tmp_path):
 
 
 def test_reserved_prefixes_are_one_constant():
-    assert config.RESERVED_TAG_PREFIXES == ("rootfs-", "cpython-", "builder-")
+    assert config.RESERVED_TAG_PREFIXES == ("rootfs-", "cpython-", "builder-", "sbom-")
 
 
-@pytest.mark.parametrize("name", ["rootfs-trixie", "cpython-3.13.15-fast", "builder-3.13"])
+@pytest.mark.parametrize("name", ["rootfs-trixie", "cpython-3.13.15-fast", "builder-3.13", "sbom-scanner"])
 def test_app_names_that_would_take_an_internal_tag_are_refused(tmp_path, name):
     text = MINIMAL + APP.replace("  tool:", f"  {name}:")
     refused(
@@ -283,7 +283,7 @@ def test_app_names_that_would_take_an_internal_tag_are_refused(tmp_path, name):
         text,
         f'apps."{name}"' if "." in name else f"apps.{name}",
         name,
-        "rootfs-..., cpython-..., builder-...",
+        "rootfs-..., cpython-..., builder-..., sbom-...",
     )
 
 

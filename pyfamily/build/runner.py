@@ -84,9 +84,9 @@ class Settings:
     source: str = ""  # the org.opencontainers.image.source label; default: git_source()
     refresh: bool = False  # ask Debian and PyPI for updates; rebuild (without cache) what has some
     backend: str = "docker"
-    # --parents-from: takes a target the plan needs but was not asked for into the local engine instead of building
-    # it (pyfamily.publish.stage.pull); returns its image ID. None: such targets are built like the others.
-    take_parent: Callable[[Target], str] | None = field(default=None, compare=False)
+    # --parents-from: takes a target the plan needs but was not asked for into the local engine, for these platforms,
+    # instead of building it (pyfamily.publish.stage.pull); returns its image ID. None: such targets are built.
+    take_parent: Callable[[Target, tuple[str, ...]], str] | None = field(default=None, compare=False)
 
     @property
     def logs(self) -> Path:
@@ -234,7 +234,7 @@ class _Scheduler:
     def _produce(self, result: Result) -> None:
         family, target, settings = self.family, result.target, self.settings
         if settings.take_parent is not None and target.name in self.plan.needed_only:
-            result.image_id = settings.take_parent(target)
+            result.image_id = settings.take_parent(target, self.plan.platforms_of(target.name))
             result.status, result.detail = Status.PULLED, "a parent, pulled (--parents-from)"
             return
         recipe = recipe_of(target)
@@ -261,7 +261,7 @@ class _Scheduler:
         key = inputs.key(recipe.kept_across_refresh)
         existing = cache.built_image(target)
         why = cache.why_rebuild(existing, inputs, key)
-        chosen = family.platforms
+        chosen = self.plan.platforms_of(target.name)
         lacking = platforms.missing(chosen, existing.labels) if existing is not None and why is None else ()
         if existing is not None and lacking:  # same inputs, fewer platforms: build all (BuildKit has the others cached)
             why = f"not built for {', '.join(lacking)}"

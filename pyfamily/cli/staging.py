@@ -27,11 +27,13 @@ class Staging:
         self.to = stage.location(config, stage_to, "--stage-to") if stage_to else None
         self.source = stage.location(config, parents_from, "--parents-from") if parents_from else None
 
-    def take_parent(self) -> Callable[[Target], str] | None:
+    def take_parent(self) -> Callable[[Target, tuple[str, ...]], str] | None:
         source = self.source
         if source is None:
             return None
-        return lambda target: stage.pull(self.family, [target], source, self.cache_dir, _say)[target.name]
+        return lambda target, chosen: stage.pull(self.family, [target], source, self.cache_dir, _say, chosen)[
+            target.name
+        ]
 
     def stage(self, report: Report) -> None:
         """Push what this run built or kept (not what it pulled: that is staged already)."""

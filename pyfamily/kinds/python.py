@@ -97,6 +97,7 @@ CPYTHON = Recipe(
     variables=_cpython_variables,
     prepare=_fetch_source,
     refuses=_cpython_refuses,
+    compiles_on_build_platform=True,
     check_folders=(),  # FROM scratch: no shell to check with; the runtimes and builders check it
     # Recompiled only when its own inputs change (tarball, configure flags, build scripts, the base recipe: suite,
     # packages, helpers), never because a refresh brought Debian updates into base; see README "Keeping the

@@ -136,6 +136,9 @@ class Recipe:
     check_folders: tuple[str, ...] = ("base",)  # other recipe folders whose checks also apply
     check_env: CheckEnv = python_env
     smoke: Smoke = no_smoke  # a command run in fresh (writable, then read-only) containers by verify
+    # Its Dockerfile compiles in a stage FROM --platform=$BUILDPLATFORM its parent (cross-compiling for the others),
+    # so the parent must hold the build machine's platform too, whatever the run's platforms are.
+    compiles_on_build_platform: bool = False
     # Why this machine cannot build the target for the run's platforms (None: it can); asked before anything builds.
     refuses: Callable[[Family, Target], str | None] = refuses_nothing
 

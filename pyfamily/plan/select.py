@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
@@ -10,6 +11,7 @@ from pyfamily.config import PLAIN
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
+from pyfamily.platforms import host as host_platform
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,19 @@ class Plan:
     @property
     def targets(self) -> list[Target]:
         return [target for level in self.levels for target in level]
+
+    def platforms_of(self, name: str) -> tuple[str, ...]:
+        """The platforms target `name` is built (or pulled) for: the run's, plus this machine's when a target of
+        the plan compiles FROM it on the build platform (CPython's cross-compiling stage needs base's)."""
+        chosen, host = self.family.platforms, host_platform()
+        if name not in self._build_platform_parents or host in chosen:
+            return chosen
+        listed = self.family.config.platforms
+        return tuple(p for p in listed if p in chosen or p == host) if host in listed else (*chosen, host)
+
+    @functools.cached_property
+    def _build_platform_parents(self) -> frozenset[str]:
+        return frozenset(t.parent for t in self.targets if t.parent and recipe_of(t).compiles_on_build_platform)
 
     def graph(self) -> dict[str, tuple[str, ...]]:
         """Target name -> the targets of this plan it needs: what a scheduler walks."""

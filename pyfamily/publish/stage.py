@@ -83,19 +83,26 @@ def stage(family: Family, targets: Sequence[Target], where: Location, cache_dir:
             say(f"[{target.name}] staged as {where.name}:{tag}@{pushed.digest} ({pushed.bytes_sent} bytes sent)")
 
 
-def pull(family: Family, targets: Sequence[Target], where: Location, cache_dir: Path, say: Say) -> dict[str, str]:
-    """Take each target's staged image (every platform of the run) into the local engine under the family's
-    names, never building; target name -> image ID (the staged index digest)."""
+def pull(
+    family: Family,
+    targets: Sequence[Target],
+    where: Location,
+    cache_dir: Path,
+    say: Say,
+    chosen: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Take each target's staged image (`chosen` platforms, default the run's) into the local engine under the
+    family's names, never building; target name -> image ID (the staged index digest)."""
+    wanted = tuple(chosen or family.platforms)
     with _client(where, cache_dir) as client:
-        digests = {target.name: _staged(client, family, target, where) for target in targets}
-    return {target.name: _pull_one(family, target, where, digests[target.name], say) for target in targets}
+        digests = {target.name: _staged(client, family, target, where, wanted) for target in targets}
+    return {target.name: _pull_one(family, target, where, digests[target.name], wanted, say) for target in targets}
 
 
-def _staged(client: RegistryClient, family: Family, target: Target, where: Location) -> str:
-    """The digest of a staged index holding every platform of the run: staged whole, staged for exactly these
+def _staged(client: RegistryClient, family: Family, target: Target, where: Location, wanted: tuple[str, ...]) -> str:
+    """The digest of a staged index holding every platform wanted: staged whole, staged for exactly these
     platforms, or merged here from one staged per platform."""
-    wanted = family.platforms
-    for tag in dict.fromkeys([target.name, staged_tag(family, target)]):
+    for tag in dict.fromkeys([target.name, staged_tag(family, target, wanted)]):
         found = client.read_index(where.repository, tag)
         if found is not None and all(name in found.platforms for name in wanted):
             return found.digest
@@ -124,19 +131,19 @@ def merged(parts: Sequence[oci.Index], platforms: Sequence[str]) -> bytes:
     return oci.index_bytes({"schemaVersion": 2, "mediaType": oci.OCI_INDEX}, entries)
 
 
-def _pull_one(family: Family, target: Target, where: Location, digest: str, say: Say) -> str:
+def _pull_one(family: Family, target: Target, where: Location, digest: str, wanted: tuple[str, ...], say: Say) -> str:
     sdk = engine.client()
-    for platform in family.platforms:
+    for platform in wanted:
         try:
             sdk.images.pull(where.name, tag=digest, platform=platform)
         except docker.errors.APIError as exc:
             raise UserError(
                 f"{target.name}: pulling {where.name}@{digest} for {platform} failed: {exc.explanation or exc}. "
-                f"Was it staged with --platform {','.join(family.platforms)}?"
+                f"Was it staged with --platform {','.join(wanted)}?"
             ) from None
     image = sdk.images.get(f"{where.name}@{digest}")
     for tag in dict.fromkeys([target.ref.rsplit(":", 1)[1], *target.tags]):
         image.tag(target.repository, tag)
     add_dated_tag(family.config.tags, target, sdk.images.get(target.ref), dt.datetime.now(dt.UTC).date())
-    say(f"[{target.name}] pulled from {where.name}@{digest[:19]} ({', '.join(family.platforms)})")
+    say(f"[{target.name}] pulled from {where.name}@{digest[:19]} ({', '.join(wanted)})")
     return str(image.id)

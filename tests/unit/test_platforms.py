@@ -67,3 +67,14 @@ def test_release_cpython_for_a_foreign_platform_is_refused_before_anything_build
     assert all(kinds.recipe_of(t).refuses(fast, t) is None for t in fast)
     native = plan.expand(shipped, "release", (platforms.host(),))
     assert all(kinds.recipe_of(t).refuses(native, t) is None for t in native)
+
+
+def test_cpythons_parent_also_holds_the_build_machines_platform_for_a_cross_build():
+    shipped = config.load(Path(__file__).resolve().parents[2] / "images.yaml")
+    foreign = next(name for name in LISTED if name != platforms.host())
+    cross = plan.select(plan.expand(shipped, "fast", (foreign,)), Selection(names=("3.13",)))
+    assert cross.platforms_of("base") == LISTED  # cpython-3.13 compiles FROM --platform=$BUILDPLATFORM base
+    assert cross.platforms_of("cpython-3.13") == (foreign,)
+    assert cross.platforms_of("3.13") == (foreign,)
+    both = plan.select(plan.expand(shipped, "fast", LISTED), Selection(names=("3.13",)))
+    assert {both.platforms_of(t.name) for t in both.targets} == {LISTED}

@@ -72,34 +72,42 @@ def document(name: str, root: Path) -> dict[str, object]:
     packages = []
     for fields in deb_packages(root):
         package, version, arch = fields["Package"], fields.get("Version", ""), fields.get("Architecture", "")
-        packages.append({
-            "name": package,
-            "SPDXID": spdx_id(f"deb-{package}-{arch}"),
-            "versionInfo": version,
-            "supplier": "Organization: Debian",
-            "downloadLocation": "NOASSERTION",
-            "filesAnalyzed": False,
-            "externalRefs": [{
-                "referenceCategory": "PACKAGE-MANAGER",
-                "referenceType": "purl",
-                "referenceLocator": f"pkg:deb/debian/{package}@{version}?arch={arch}",
-            }],
-        })
+        packages.append(
+            {
+                "name": package,
+                "SPDXID": spdx_id(f"deb-{package}-{arch}"),
+                "versionInfo": version,
+                "supplier": "Organization: Debian",
+                "downloadLocation": "NOASSERTION",
+                "filesAnalyzed": False,
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": f"pkg:deb/debian/{package}@{version}?arch={arch}",
+                    }
+                ],
+            }
+        )
     for dist, version, where in python_dists(root):
         normalized = re.sub(r"[-_.]+", "-", dist).lower()
-        packages.append({
-            "name": dist,
-            "SPDXID": spdx_id(f"python-{normalized}-{hashlib.sha256(where.encode()).hexdigest()[:12]}"),
-            "versionInfo": version,
-            "downloadLocation": "NOASSERTION",
-            "filesAnalyzed": False,
-            "sourceInfo": f"installed at {where}",
-            "externalRefs": [{
-                "referenceCategory": "PACKAGE-MANAGER",
-                "referenceType": "purl",
-                "referenceLocator": f"pkg:pypi/{normalized}@{version}",
-            }],
-        })
+        packages.append(
+            {
+                "name": dist,
+                "SPDXID": spdx_id(f"python-{normalized}-{hashlib.sha256(where.encode()).hexdigest()[:12]}"),
+                "versionInfo": version,
+                "downloadLocation": "NOASSERTION",
+                "filesAnalyzed": False,
+                "sourceInfo": f"installed at {where}",
+                "externalRefs": [
+                    {
+                        "referenceCategory": "PACKAGE-MANAGER",
+                        "referenceType": "purl",
+                        "referenceLocator": f"pkg:pypi/{normalized}@{version}",
+                    }
+                ],
+            }
+        )
     digest = hashlib.sha256(json.dumps(packages, sort_keys=True).encode()).hexdigest()
     return {
         "spdxVersion": "SPDX-2.3",

@@ -137,7 +137,9 @@ def test_docker_buildx_bake_builds_a_plan_with_its_parent_wired_as_a_target(
     assert written["target"]["stamp"]["contexts"] == {f"{repository}:base": "target:base"}
     assert not (docker_client.images.list(name=f"{repository}:base")), "base must come from bake, not the store"
     # The seed tree has no Debian to make the family's SBOM generator from (invoke build makes it): provenance only.
-    buildx("--builder", "default", "bake", "--file", str(out), "--sbom=false", "--load", "--progress=plain", timeout=600)
+    buildx(
+        "--builder", "default", "bake", "--file", str(out), "--sbom=false", "--load", "--progress=plain", timeout=600
+    )
     stamp = docker_client.images.get(f"{repository}:stamp")
     assert stamp.labels[bake.TARGET_LABEL] == "stamp"
     base = docker_client.images.get(f"{repository}:base")

@@ -58,9 +58,14 @@ if [ "$host_arch" != "$build_arch" ]; then
     echo "build-python: the native build Python took $((SECONDS - start)) s"
     host_type=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
     multiarch=$(dpkg-architecture -a"$host_arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
-    # configure cannot probe the target's /dev when cross-compiling: Linux has /dev/ptmx and no /dev/ptc.
+    # configure cannot run test programs for the target, and its cross-compiling guesses are wrong for Linux
+    # with glibc, so say what a native configure finds there: /dev/ptmx and no /dev/ptc; a working getaddrinfo,
+    # tzset, sem_getvalue and PTHREAD_SCOPE_SYSTEM; pthreads in libc; computed gotos (the fast eval loop); and no
+    # aligned-access requirement (its guess would switch str hashing to FNV, unlike every native build).
     cross=(--host="$host_type" --with-build-python="/opt/build-python/bin/python$minor"
-        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no)
+        ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no ac_cv_working_tzset=yes
+        ac_cv_broken_sem_getvalue=no ac_cv_pthread_system_supported=yes ac_cv_pthread_is_default=yes
+        ac_cv_computed_gotos=yes ac_cv_aligned_required=no)
     export PKG_CONFIG_LIBDIR="/usr/lib/$multiarch/pkgconfig:/usr/share/pkgconfig"
     mkdir "$src/cross"
     cd "$src/cross"

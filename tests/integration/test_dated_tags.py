@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from pyfamily.build.dated import dated_tags
 from pyfamily.config import RegistrySpec
 from pyfamily.model import Family
 from pyfamily.plan import Selection
+from pyfamily.publish import layout
+from pyfamily.publish.layout import BlobCache
 
 from . import registries, support
 
@@ -32,14 +35,15 @@ DAY = dt.datetime(2026, 3, 14, 9, 26, 53, tzinfo=dt.UTC)
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
 
 
-def remove_repository(keep: str = "") -> None:
-    """Remove every image of the test repository but the one tagged `keep`."""
+def remove_repository(*keep: str) -> None:
+    """Remove every image of the test repository but those tagged `keep` (their other tags go)."""
     client = support.client()
-    kept = support.image_id(f"{REPOSITORY}:{keep}") if keep else ""
+    kept = {f"{REPOSITORY}:{tag}" for tag in keep}
+    kept_ids = {support.image_id(ref) for ref in kept if support.client().images.list(ref)}
     for image in client.images.list(REPOSITORY):
-        if image.id == kept:
+        if image.id in kept_ids:
             for ref in image.tags:
-                if ref != f"{REPOSITORY}:{keep}":
+                if ref not in kept:
                     client.images.remove(ref)
             continue
         with contextlib.suppress(docker.errors.APIError):
@@ -60,10 +64,17 @@ def family_file(docker_client, tmp_path_factory) -> Iterator[Path]:
 
 @pytest.fixture
 def tiny(family_file) -> Iterator[Family]:
-    """The family, with no image of its repository but the bootstrapped tree (made by the first build)."""
-    remove_repository(keep="rootfs-trixie")
+    """The family, with no image of its repository but the bootstrapped tree and the SBOM generator (made by the
+    first build)."""
+    remove_repository("rootfs-trixie", "sbom-scanner")
     yield plan.expand(config.load(family_file))
-    remove_repository(keep="rootfs-trixie")
+    remove_repository("rootfs-trixie", "sbom-scanner")
+
+
+def platform_manifests(image_id: str) -> dict[str, str]:
+    """Platform -> manifest digest of a local image's index."""
+    local = layout.export(support.client(), image_id, BlobCache(Path(tempfile.mkdtemp(prefix="pyfamily-dated-"))))
+    return {entry.platform: entry.digest for entry in local.index.images}
 
 
 def build_base(family: Family, tmp_path: Path, source: str, when: dt.datetime, monkeypatch) -> build.Result:
@@ -76,13 +87,14 @@ def build_base(family: Family, tmp_path: Path, source: str, when: dt.datetime, m
 
 
 def repository_tags() -> dict[str, str]:
-    """Every tag of the test repository in the local engine -> image ID (but the bootstrapped tree's)."""
+    """Every tag of the test repository in the local engine -> image ID (but the internal tree and SBOM generator's)."""
     prefix = f"{REPOSITORY}:"
+    internal = {f"{prefix}rootfs-trixie", f"{prefix}sbom-scanner"}
     return {
         ref.removeprefix(prefix): str(image.id)
         for image in support.client().images.list(REPOSITORY)
         for ref in image.tags
-        if ref.startswith(prefix) and ref != f"{prefix}rootfs-trixie"
+        if ref.startswith(prefix) and ref not in internal
     }
 
 
@@ -123,15 +135,21 @@ def test_an_image_built_on_another_day_gets_no_date_of_today(tiny, tmp_path, mon
     assert publish.dated_tags_of(tiny.config, tiny["base"], image) == ("base-trixie-20260314",)
 
 
-def test_the_same_image_built_again_keeps_its_dated_tag(tiny, tmp_path, monkeypatch):
+def test_a_rebuild_from_the_same_inputs_is_another_image_with_the_next_dated_tag(tiny, tmp_path, monkeypatch):
     first = build_base(tiny, tmp_path, "https://example.invalid/one", DAY, monkeypatch)
     client = support.client()
     for tag in ("base", "base-trixie"):  # the moving tags gone: the image is no longer up to date, it is rebuilt
         client.images.remove(f"{REPOSITORY}:{tag}")
     assert repository_tags() == {"base-trixie-20260314": first.image_id}
     again = build_base(tiny, tmp_path, "https://example.invalid/one", DAY, monkeypatch)
-    assert again.status == "built" and again.image_id == first.image_id  # the engine's cache: the same image
-    assert repository_tags() == {tag: first.image_id for tag in ("base", "base-trixie", "base-trixie-20260314")}
+    # BuildKit's cache gives the same platform manifest, but the index differs: its provenance attestation records
+    # this build (its start and end). Another digest is another image, so the dated tag it gets is the next one.
+    assert again.status == "built" and again.image_id != first.image_id
+    assert platform_manifests(again.image_id) == platform_manifests(first.image_id)
+    assert repository_tags() == {
+        "base-trixie-20260314": first.image_id,
+        **{tag: again.image_id for tag in ("base", "base-trixie", "base-trixie-20260314.1")},
+    }
 
 
 def test_publish_pushes_the_dated_tag_each_image_has(tiny, tmp_path, monkeypatch):

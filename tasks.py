@@ -142,6 +142,8 @@ def matrix(
         "to <repository>-stage there, tagged with its target name (+ --<arch> for fewer platforms than listed)",
         "parents_from": "[http://]HOST[:PORT]: take every target the selection needs but did not name from there "
         "(staged by --stage-to; pulled by digest, never built)",
+        "layer_cache": "[http://]HOST[:PORT]: read and write BuildKit's layer cache of each target at "
+        "<repository>-cache there (a fresh machine reuses what an earlier run compiled)",
     },
 )
 @cli.reports_user_errors
@@ -161,6 +163,7 @@ def build(
     platform=None,
     stage_to=None,
     parents_from=None,
+    layer_cache=None,
 ):
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
     cli.build(
@@ -175,6 +178,7 @@ def build(
         platforms=platform or (),
         stage_to=stage_to,
         parents_from=parents_from,
+        layer_cache=layer_cache,
     )
 
 

@@ -99,3 +99,11 @@ def union(listed: Sequence[str], *groups: Sequence[str]) -> tuple[str, ...]:
     """Every platform of `groups`, in the family file's order."""
     chosen = {name for group in groups for name in group}
     return tuple(name for name in listed if name in chosen)
+
+
+def scoped_tag(name: str, listed: Sequence[str], chosen: Sequence[str]) -> str:
+    """A registry tag for something of one target made for `chosen` platforms: `name` when they are every platform
+    the family lists, else `name--<arch>[-<arch>]` (`cpython-3.13--arm64`), so per-platform jobs never collide."""
+    if tuple(chosen) == tuple(listed):
+        return name
+    return f"{name}--{'-'.join(debian_arch(platform) for platform in chosen)}"

@@ -29,6 +29,7 @@ class BuildRequest:
     labels: dict[str, str]
     platforms: tuple[str, ...]  # one BuildKit build for all: the image is a multi-platform index
     attestations: tuple[str, ...]  # --attest values (attestations(...))
+    layer_cache: str | None = None  # BuildKit's cache in a registry, read and written: a type=registry ref=
     secrets: dict[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
     no_cache: bool = False
     log: Path = Path("/dev/null")
@@ -75,6 +76,11 @@ class DockerCli:
             command += ["--secret", f"id={secret_id},src={path}"]
         if request.no_cache:
             command.append("--no-cache")
+        if request.layer_cache:  # every layer (mode=max); a cache that cannot be written never fails the build
+            command += [
+                f"--cache-from={request.layer_cache}",
+                f"--cache-to={request.layer_cache},mode=max,ignore-error=true",
+            ]
         return [*command, str(request.context.directory)]
 
     def build(self, request: BuildRequest, processes: Processes, say: Say) -> None:

@@ -87,6 +87,10 @@ class Settings:
     # --parents-from: takes a target the plan needs but was not asked for into the local engine, for these platforms,
     # instead of building it (pyfamily.publish.stage.pull); returns its image ID. None: such targets are built.
     take_parent: Callable[[Target, tuple[str, ...]], str] | None = field(default=None, compare=False)
+    # --layer-cache: BuildKit's layer cache of each target in a registry (HOST[:PORT]/<repository>-cache), so a
+    # fresh machine (a CI job) reuses what an earlier run compiled; None: the engine's own cache only.
+    layer_cache: str | None = None
+    layer_cache_insecure: bool = False  # a plain-HTTP registry
 
     @property
     def logs(self) -> Path:
@@ -231,6 +235,15 @@ class _Scheduler:
         detail = (f": {result.detail}" if not result.status.good else f" ({result.detail})") if result.detail else ""
         self.say(f"[{result.target.name}] {verb} in {duration(result.seconds)}{detail}")
 
+    def _layer_cache(self, target: Target, chosen: tuple[str, ...]) -> str | None:
+        """The type=registry cache of `target` for these platforms (one tag per platform set), if one is used."""
+        where = self.settings.layer_cache
+        if where is None:
+            return None
+        tag = platforms.scoped_tag(target.name, self.family.config.platforms, chosen)
+        insecure = ",registry.insecure=true" if self.settings.layer_cache_insecure else ""
+        return f"type=registry,ref={where}:{tag}{insecure}"
+
     def _produce(self, result: Result) -> None:
         family, target, settings = self.family, result.target, self.settings
         if settings.take_parent is not None and target.name in self.plan.needed_only:
@@ -284,7 +297,18 @@ class _Scheduler:
         labels.update(cache.input_labels(inputs, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
         attest = attestations(self.scanner.ref(self.say))
-        request = BuildRequest(target, context, tags, labels, chosen, attest, secrets, settings.refresh, result.log)
+        request = BuildRequest(
+            target,
+            context,
+            tags,
+            labels,
+            platforms=chosen,
+            attestations=attest,
+            layer_cache=self._layer_cache(target, chosen),
+            secrets=secrets,
+            no_cache=settings.refresh,
+            log=result.log,
+        )
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
         dated = add_dated_tag(family.config.tags, target, image, built.date())

@@ -48,6 +48,7 @@ def build(
     platforms: Sequence[str] = (),
     stage_to: str | None = None,
     parents_from: str | None = None,
+    layer_cache: str | None = None,
 ) -> None:
     if offline and refresh:
         raise UserError(
@@ -59,6 +60,13 @@ def build(
     chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
     staging = Staging(family, chosen_settings.cache_dir, stage_to, parents_from)
     chosen_settings = dataclasses.replace(chosen_settings, take_parent=staging.take_parent())
+    if layer_cache:
+        where = publisher.parse_registry(layer_cache)
+        chosen_settings = dataclasses.replace(
+            chosen_settings,
+            layer_cache=f"{where.host}/{family.config.repository}-cache",
+            layer_cache_insecure=where.insecure,
+        )
     print(
         f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile}; "
         f"{', '.join(family.platforms)})",

@@ -32,7 +32,7 @@ from pyfamily.build.dated import add_dated_tag
 from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
-from pyfamily.platforms import debian_arch
+from pyfamily.platforms import scoped_tag
 from pyfamily.publish import blob_cache, parse_registry
 from pyfamily.publish import index as oci
 from pyfamily.publish.registry import RegistryClient
@@ -66,10 +66,7 @@ def _client(where: Location, cache_dir: Path) -> RegistryClient:
 
 def staged_tag(family: Family, target: Target, chosen: Sequence[str] | None = None) -> str:
     """`3.13` for an image of every platform the family file lists, `3.13--arm64` for one of fewer."""
-    platforms = tuple(chosen if chosen is not None else family.platforms)
-    if platforms == tuple(family.config.platforms):
-        return target.name
-    return f"{target.name}--{'-'.join(debian_arch(name) for name in platforms)}"
+    return scoped_tag(target.name, family.config.platforms, chosen if chosen is not None else family.platforms)
 
 
 def stage(family: Family, targets: Sequence[Target], where: Location, cache_dir: Path, say: Say) -> None:

@@ -25,7 +25,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 IMAGES = WORKFLOWS / "images.yml"
 BUILD_COMMAND = (
     'sudo .venv/bin/invoke build --target "$TARGET" --platform "$PLATFORM" --profile release '
-    '--parents-from "$STAGING" --stage-to "$STAGING"'
+    '--parents-from "$STAGING" --stage-to "$STAGING" --layer-cache "$STAGING"'
 )
 
 

@@ -23,6 +23,7 @@ from types import FrameType
 
 import docker.errors
 import jinja2
+from docker.models.images import Image
 
 from pyfamily import engine, platforms
 from pyfamily.build import cache, lock
@@ -235,6 +236,28 @@ class _Scheduler:
         detail = (f": {result.detail}" if not result.status.good else f" ({result.detail})") if result.detail else ""
         self.say(f"[{result.target.name}] {verb} in {duration(result.seconds)}{detail}")
 
+    def _why_build(
+        self, target: Target, existing: Image | None, inputs: cache.Inputs, key: str, step: _Step
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """Why `target` must be built (None: the existing image is up to date), and for which platforms: its inputs
+        changed; or it lacks a platform of the run (then every platform it has is built again too: BuildKit's cache
+        holds them); or, on a refresh, Debian or PyPI published something newer for it."""
+        chosen = self.plan.platforms_of(target.name)
+        why = cache.why_rebuild(existing, inputs, key)
+        if existing is None or why is not None:
+            return why, chosen
+        lacking = platforms.missing(chosen, existing.labels)
+        if lacking:
+            return f"not built for {', '.join(lacking)}", platforms.union(
+                self.family.config.platforms, chosen, platforms.built_for(existing.labels)
+            )
+        freshness = recipe_of(target).freshness
+        if self.settings.refresh and freshness:
+            self.say(f"[{target.name}] up to date with its recipe; asking Debian and PyPI for updates")
+            probe = step.probe()
+            return ", ".join(reason for check in freshness for reason in check(probe)) or None, chosen
+        return None, chosen
+
     def _layer_cache(self, target: Target, chosen: tuple[str, ...]) -> str | None:
         """The type=registry cache of `target` for these platforms (one tag per platform set), if one is used."""
         where = self.settings.layer_cache
@@ -273,16 +296,7 @@ class _Scheduler:
         inputs = cache.inputs(family, target, context.directory, prepared, labels)
         key = inputs.key(recipe.kept_across_refresh)
         existing = cache.built_image(target)
-        why = cache.why_rebuild(existing, inputs, key)
-        chosen = self.plan.platforms_of(target.name)
-        lacking = platforms.missing(chosen, existing.labels) if existing is not None and why is None else ()
-        if existing is not None and lacking:  # same inputs, fewer platforms: build all (BuildKit has the others cached)
-            why = f"not built for {', '.join(lacking)}"
-            chosen = platforms.union(family.config.platforms, chosen, platforms.built_for(existing.labels))
-        if why is None and existing is not None and settings.refresh and recipe.freshness:
-            self.say(f"[{target.name}] up to date with its recipe; asking Debian and PyPI for updates")
-            probe = step.probe()
-            why = ", ".join(reason for check in recipe.freshness for reason in check(probe)) or None
+        why, chosen = self._why_build(target, existing, inputs, key, step)
         if why is None and existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
                 existing.tag(target.repository, tag)
@@ -296,14 +310,13 @@ class _Scheduler:
         assert result.log is not None
         labels.update(cache.input_labels(inputs, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
-        attest = attestations(self.scanner.ref(self.say))
         request = BuildRequest(
             target,
             context,
             tags,
             labels,
             platforms=chosen,
-            attestations=attest,
+            attestations=attestations(self.scanner.ref(self.say)),
             layer_cache=self._layer_cache(target, chosen),
             secrets=secrets,
             no_cache=settings.refresh,

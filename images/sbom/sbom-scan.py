@@ -19,8 +19,9 @@ from pathlib import Path
 
 TOOL = "pyfamily-sbom-scan-1"
 STATUS = "var/lib/dpkg/status"
-# Where Python distributions live in the family's images: CPython's site-packages, app and project venvs.
-PYTHON_ROOTS = ("usr/local/lib", "opt", "usr/lib/python3/dist-packages")
+# Where Python distributions live in the family's images: CPython's site-packages (/usr/local/lib), app and
+# project venvs (/usr/share/python3/app), and other usual places.
+PYTHON_ROOTS = ("usr/local/lib", "usr/share/python3", "opt", "usr/lib/python3/dist-packages")
 MAX_DEPTH = 8
 
 

@@ -32,6 +32,22 @@ def predicates(image: LocalImage, platform: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def sbom(image: LocalImage, platform: str) -> dict[str, object] | None:
+    """The SPDX document attested for `platform`'s manifest of `image` (None: no SBOM)."""
+    entry = image.index.image(platform)
+    for attestation in image.index.attestations_of(entry.digest) if entry else ():
+        document = oci.parse_json(image.manifest(attestation), f"The attestation manifest {attestation.digest}")
+        for layer in document.get("layers") or []:
+            notes = layer.get("annotations") if isinstance(layer, dict) else None
+            if isinstance(notes, dict) and notes.get(PREDICATE) == SBOM:
+                part = oci.Descriptor.parse(layer, f"The attestation manifest {attestation.digest}")
+                blob = image.cache.blob(part.digest, part.media_type, part.size)
+                statement = oci.parse_json(blob.path.read_bytes(), "The SBOM statement") if blob else {}
+                predicate = statement.get("predicate")
+                return predicate if isinstance(predicate, dict) else None
+    return None
+
+
 def missing(found: Sequence[str], wanted: Sequence[str]) -> list[str]:
     """The wanted predicate types (prefixes) none of `found` starts with."""
     return [want for want in wanted if not any(item.startswith(want) for item in found)]

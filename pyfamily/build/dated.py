@@ -26,6 +26,14 @@ def tags_in(repository: str, refs: Iterable[str]) -> list[str]:
     return [ref.removeprefix(prefix) for ref in refs if ref.startswith(prefix)]
 
 
+def repository_refs(repository: str) -> list[str]:
+    """Every local reference of `repository`, from the engine's image list alone: the SDK's `images.list` inspects
+    each image it lists, which fails when a build running beside this one moves a tag off an image meanwhile (the
+    containerd image store then drops that image)."""
+    listed = engine.client().api.images(name=repository)
+    return [str(ref) for image in listed for ref in image.get("RepoTags") or []]
+
+
 def dated_tags(tags: TagsSpec, target: Target, image: docker.models.images.Image) -> list[str]:
     """The dated tags `image` has locally: those of the series of the day its created label says, in build order
     (none for an image pyfamily did not make)."""
@@ -41,7 +49,7 @@ def add_dated_tag(tags: TagsSpec, target: Target, image: docker.models.images.Im
     if first is None:
         return None
     repository = target.repository
-    taken = tags_in(repository, (ref for other in engine.client().images.list(name=repository) for ref in other.tags))
+    taken = tags_in(repository, repository_refs(repository))
     chosen = dated_tag_to_add(first, tags_in(repository, image.tags), taken)
     if chosen is None:
         return None

@@ -164,6 +164,7 @@ class _Step:
     log_dir: Path
     offline: bool
     refresh: bool
+    platforms: tuple[str, ...]
     ca_bundle: Path | None
     apt_lists: AptLists
     processes: Processes
@@ -283,6 +284,7 @@ class _Scheduler:
             settings.logs,
             settings.offline,
             settings.refresh,
+            self.plan.platforms_of(target.name),
             settings.ca_bundle,
             self.apt_lists,
             self.processes,
@@ -300,6 +302,7 @@ class _Scheduler:
         if why is None and existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
                 existing.tag(target.repository, tag)
+            add_dated_tag(family.config.tags, target, existing, built.date())  # unless it has one (a run cut short)
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
             result.detail = "no Debian or PyPI updates" if settings.refresh and recipe.freshness else ""
             return

@@ -81,7 +81,7 @@ def _prepare(step: Preparation) -> dict[str, str]:
         f"mirror={mirror or ''}",
     )
     ref = rootfs_ref(config)
-    wanted = step.family.platforms
+    wanted = step.platforms  # base's: the run's, plus the build machine's when CPython is cross-compiled from it
     existing = engine.image_or_none(ref)
     have = platforms.built_for(existing.labels) if existing and existing.labels.get(INPUTS_LABEL) == digest else ()
     stale = False

@@ -65,6 +65,7 @@ class Preparation(Protocol):
     log_dir: Path
     offline: bool
     refresh: bool
+    platforms: tuple[str, ...]  # what the target is built for (pyfamily.plan.Plan.platforms_of)
 
     def say(self, line: str) -> None: ...
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SHELL_SCRIPTS = $(shell scripts/dev/shell-scripts)
 # What `make lint` runs, in this order; `make lint-NAME` runs one. .pre-commit-config.yaml runs the same.
 LINTERS := ruff ruff-format mypy shellcheck codespell zizmor check-jsonschema
-.PHONY: setup host test-host build test unit integration lint $(addprefix lint-,$(LINTERS)) bench golden clean
+.PHONY: setup lock host test-host build test unit integration lint $(addprefix lint-,$(LINTERS)) bench golden clean
 
 # pytest exits 5 when it ran no test (a wrong path, everything deselected): that fails the target, loudly.
 pytest = $(BIN)/python -m pytest -q $(1) || { rc=$$?; \
@@ -14,11 +14,26 @@ pytest = $(BIN)/python -m pytest -q $(1) || { rc=$$?; \
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions, each checked against its hash (README: "The project's own environment"): pip and
+# setuptools come from the lock too, and pyfamily itself is installed without build isolation and without
+# dependencies, so nothing is resolved or fetched unpinned. `pip check` then proves the set is whole.
+LOCK := requirements/lock.txt
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $@
+
+# The lock from pyproject.toml's dependencies (and requirements/tools.in): one file for every platform and Python
+# the project supports (uv's --universal), with the hashes of every wheel and sdist. `make lock` keeps what the
+# lock has unless pyproject.toml asks for more; `make lock UPGRADE=1` takes the newest of everything.
+# uv comes from the venv when `make setup` ran (it is locked too); a venv whose lock no longer fits pyproject.toml
+# gets uv unlocked, once, for this step only: what it writes is a diff to review, and `make setup` hash-checks it.
+lock:  ## update requirements/lock.txt (then `make setup` installs it; commit both)
+	test -x $(BIN)/uv || { python3 -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml requirements/tools.in --extra dev --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
 
 host:  ## what builds need: the engine (with buildx), emulation of the other platform and mmdebstrap, when missing
 	scripts/dev/ensure-docker

@@ -73,7 +73,10 @@ LARGE = [
     ("over-the-size-limit", "#" * (rawfile.MAX_BYTES + 1), "larger than 1024 KiB"),
     ("megabyte-of-values", "[" + "1," * (rawfile.MAX_BYTES // 2 - 2) + "]", TOO_MANY),
     ("megabyte-of-keys", "".join(f"k{index}: 1\n" for index in range(90_000)), TOO_MANY),
-    ("megabyte-of-brackets", "[" * (rawfile.MAX_BYTES - 1), "deeper than 64"),
+    # Which parser refuses this first depends on the PyYAML build (libyaml 0.2.5 as bundled in 6.0.4 has a nesting
+    # limit of its own, older builds leave it to ours): either way the refusal is the project's ConfigError, located
+    # at a line of the file; its wording past that is not ours to assert.
+    ("megabyte-of-brackets", "[" * (rawfile.MAX_BYTES - 1), "(line 1"),
     ("megabyte-of-block-lists", "- " * (rawfile.MAX_BYTES // 2 - 1) + "x", "deeper than 64"),
     ("megabyte-scalar", "repository: " + "a" * (rawfile.MAX_BYTES - 20), "characters long"),
     ("megabyte-key", "? " + "k" * (rawfile.MAX_BYTES - 10) + "\n: 1\n", "unknown key"),

@@ -1,4 +1,5 @@
-"""The Docker engine: which CLI builds (`docker buildx build`), and the SDK client for everything else."""
+"""The Docker engine: which CLI builds (`docker buildx build`, its command line written in one place), and the SDK
+client for everything else."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import functools
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -20,14 +23,61 @@ SETUP_HINT = "scripts/dev/ensure-docker installs and starts one on a Debian host
 
 
 @dataclass(frozen=True)
+class BuildRequest:
+    """One `docker buildx build` into the local image store: a family target (the scheduler asks for it), the
+    bootstrapped Debian tree, the SBOM generator, the bench's comparison image. Every build the tool runs is one of
+    these, handed to a backend (pyfamily.build.backend), which runs BuildCli.command(request)."""
+
+    name: str  # what its progress lines and messages say it is
+    context: Path  # the folder BuildKit gets
+    tags: tuple[str, ...]  # full references, <repository>:<tag>
+    platforms: tuple[str, ...]  # one BuildKit build for all: the image is a multi-platform index
+    dockerfile: Path | None = None  # default: context/Dockerfile
+    labels: Mapping[str, str] = field(default_factory=dict)
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    attestations: tuple[str, ...] = ()  # --attest values; none: --provenance=false (an internal image)
+    layer_cache: str | None = None  # BuildKit's cache in a registry, read and written: a type=registry ref=
+    secrets: Mapping[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
+    no_cache: bool = False
+    log: Path = Path("/dev/null")
+
+
+class BuildFailed(Exception):
+    """The engine ran a build and it failed; the message says how, the log says why."""
+
+
+@dataclass(frozen=True)
 class BuildCli:
-    """A docker CLI with the buildx plugin: every build is `docker buildx build` (BuildKit, multi-platform)."""
+    """A docker CLI with the buildx plugin: every build is `docker buildx build` (BuildKit, multi-platform), and
+    `command` is the one place its command line is written."""
 
     path: str
     version: str
 
     def build_command(self) -> list[str]:
         return [self.path, "buildx", "build", "--load"]  # into the local image store
+
+    def command(self, request: BuildRequest) -> list[str]:
+        command = [*self.build_command(), "--progress=plain"]
+        if request.dockerfile is not None:
+            command += ["--file", str(request.dockerfile)]
+        command.append(f"--platform={','.join(request.platforms)}")
+        command += [f"--attest={kind}" for kind in request.attestations] or ["--provenance=false"]
+        command += [f"--build-arg={key}={value}" for key, value in request.build_args.items()]
+        for tag in request.tags:
+            command += ["--tag", tag]
+        for key, value in request.labels.items():
+            command += ["--label", f"{key}={value}"]
+        for secret_id, path in request.secrets.items():
+            command += ["--secret", f"id={secret_id},src={path}"]
+        if request.no_cache:
+            command.append("--no-cache")
+        if request.layer_cache:  # every layer (mode=max); a cache that cannot be written never fails the build
+            command += [
+                f"--cache-from={request.layer_cache}",
+                f"--cache-to={request.layer_cache},mode=max,ignore-error=true",
+            ]
+        return [*command, str(request.context)]
 
     def environment(self) -> dict[str, str]:
         return dict(os.environ)

@@ -60,6 +60,10 @@ class Family:
     def __getitem__(self, name: str) -> Target:
         return self.targets[name]
 
+    def root(self) -> Target | None:
+        """The target every other one is built from, itself built FROM outside the family (base)."""
+        return next((target for target in self if target.parent is None), None)
+
     def refs(self, target: Target) -> dict[str, str]:
         """Role -> local image reference of what `target` uses: what its recipe's template reads."""
         return {role: self.targets[name].ref for role, name in target.uses.items()}

@@ -11,19 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyfamily import build, config, engine, plan
+from pyfamily import build, config, engine, plan, platforms
 from pyfamily.bench import measure
 from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Say, Subject
 from pyfamily.bench.output import chart, table
+from pyfamily.build.backend import DockerCli
+from pyfamily.build.processes import Processes
 from pyfamily.errors import UserError
+from pyfamily.kinds import RECIPES
 from pyfamily.plan import Selection
 
 __all__ = ["Options", "run", "table"]
@@ -53,11 +54,13 @@ def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -
     seconds = time.monotonic() - started
     results = {r.target.name: r for r in report.results}
     runtime, cpython = results[options.version], results[f"cpython-{options.version}"]
+    root = family.root()
+    assert root is not None  # every family has a base
     return {
         "profile": profile,
         "image": runtime.image_id,
-        "base": results["base"].image_id,
-        "base_ref": results["base"].target.ref,  # BuildKit takes a FROM by name, not by image ID
+        "base": results[root.name].image_id,
+        "base_ref": root.ref,  # BuildKit takes a FROM by name, not by image ID
         "size": runtime.size,
         "wall_seconds": seconds,
         "statuses": {name: r.status.value for name, r in results.items()},
@@ -88,23 +91,22 @@ def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, An
     return known
 
 
-def _debian_image(base_image: str, minor: str, say: Say) -> str:
+def _debian_image(base_image: str, minor: str, out: Path, say: Say) -> str:
     """Debian's own pythonX.Y, apt-installed on this family's base (built here, cached by the engine)."""
     ref = f"{DEBIAN_REPOSITORY}:{minor}"
-    dockerfile = f"FROM {base_image}\nRUN apt-install python{minor}\n"
     say(f"building {ref}: apt-install python{minor} on this family's base")
-    with tempfile.TemporaryDirectory() as context:
-        (Path(context) / "Dockerfile").write_text(dockerfile)
-        cli = engine.build_cli()
-        done = subprocess.run(
-            ["nice", "-n", "10", *cli.build_command(), "-q", "-t", ref, context],
-            env={**os.environ, **cli.environment()},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise UserError(f"bench: building {ref} (apt-install python{minor} on {base_image}): {done.stderr[-400:]}")
+    request = engine.BuildRequest(
+        "debian-python",
+        RECIPES / "debian-python",
+        (ref,),
+        (platforms.host(),),
+        build_args={"BASE": base_image, "MINOR": minor},
+        log=out / "debian-python.log",
+    )
+    try:
+        DockerCli().build(request, Processes(), lambda line: None)
+    except engine.BuildFailed as exc:
+        raise UserError(f"bench: building {ref} (apt-install python{minor} on {base_image}): {exc}") from None
     return ref
 
 
@@ -138,7 +140,7 @@ def run(options: Options, say: Say = print) -> Report:
     builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
     compile_times = _compile_times(out, builds)
 
-    debian = _debian_image(builds["fast"]["base_ref"], options.version, say)
+    debian = _debian_image(builds["fast"]["base_ref"], options.version, out, say)
     python = f"python{options.version}"
     subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
     subjects.append(Subject(f"debian python{options.version}", debian, python))

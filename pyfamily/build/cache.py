@@ -25,7 +25,6 @@ import docker.models.images
 from pyfamily import engine, platforms
 from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
 from pyfamily.kinds import recipe_of
-from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
 
 CREATED_LABEL = "org.opencontainers.image.created"
@@ -144,7 +143,10 @@ def base_ref(family: Family, target: Target) -> str:
     """What the image is built FROM: its parent target, the image base starts from, or the bootstrapped tree."""
     if target.parent:
         return family[target.parent].ref
-    return family.config.base.from_image or rootfs_ref(family.config)
+    root_image = recipe_of(target).root_image
+    if root_image is None:
+        raise LookupError(f"{target.name} has no parent and its kind {target.kind} names no image to start from")
+    return root_image(family.config)
 
 
 def registry_digest(ref: str) -> str | None:

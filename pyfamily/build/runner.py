@@ -168,6 +168,7 @@ class _Step:
     ca_bundle: Path | None
     apt_lists: AptLists
     processes: Processes
+    backend: Backend
     report: Say
 
     def say(self, line: str) -> None:
@@ -182,13 +183,16 @@ class _Step:
     def run(self, command: Sequence[str], log: Path) -> int:
         return self.processes.run(command, log)
 
+    def build(self, request: BuildRequest) -> None:
+        self.backend.build(request, self.processes, self.report)
+
 
 class _Scheduler:
     def __init__(self, plan: Plan, settings: Settings, backend: Backend, processes: Processes, say: Say) -> None:
         self.plan, self.family, self.settings = plan, plan.family, settings
         self.backend, self.processes, self.say = backend, processes, say
         self.apt_lists = AptLists(settings.work_dir / "apt-lists")  # fetched by the first refresh question
-        self.scanner = Scanner(plan.family, processes, settings.logs)  # made when the first build needs it
+        self.scanner = Scanner(plan.family, backend, processes, settings.logs)  # made when the first build needs it
 
     def run(self) -> list[Result]:
         graph = self.plan.graph()
@@ -288,6 +292,7 @@ class _Scheduler:
             settings.ca_bundle,
             self.apt_lists,
             self.processes,
+            self.backend,
             self.say,
         )
         prepared = recipe.prepare(step) if recipe.prepare else {}
@@ -314,11 +319,12 @@ class _Scheduler:
         labels.update(cache.input_labels(inputs, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
         request = BuildRequest(
-            target,
-            context,
+            target.name,
+            context.directory,
             tags,
-            labels,
-            platforms=chosen,
+            chosen,
+            dockerfile=context.dockerfile,
+            labels=labels,
             attestations=attestations(self.scanner.ref(self.say)),
             layer_cache=self._layer_cache(target, chosen),
             secrets=secrets,

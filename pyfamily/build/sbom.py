@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyfamily import engine, platforms
+from pyfamily.build.backend import Backend
 from pyfamily.build.processes import Processes
 from pyfamily.digest import INPUTS_LABEL, digest_of
 from pyfamily.errors import UserError
-from pyfamily.kinds.base import rootfs_ref
+from pyfamily.kinds import recipe_of
 from pyfamily.kinds.recipe import RECIPES
 from pyfamily.model import Family
 
@@ -33,8 +34,8 @@ def scanner_ref(repository: str) -> str:
 class Scanner:
     """Makes the generator image at most once per run, whichever build asks first."""
 
-    def __init__(self, family: Family, processes: Processes, log_dir: Path) -> None:
-        self.family, self.processes, self.log_dir = family, processes, log_dir
+    def __init__(self, family: Family, backend: Backend, processes: Processes, log_dir: Path) -> None:
+        self.family, self.backend, self.processes, self.log_dir = family, backend, processes, log_dir
         self._lock = threading.Lock()
         self._ready: str | None = None
 
@@ -44,29 +45,35 @@ class Scanner:
                 self._ready = self._ensure(say)
             return self._ready
 
+    def _tree(self) -> str:
+        """The family's root target (base) when the engine has it, else the image that root is built FROM."""
+        root = self.family.root()
+        if root is None:
+            raise UserError("The SBOM generator is built from the family's base, and this family has none.")
+        root_image = recipe_of(root).root_image
+        if engine.image_or_none(root.ref) is not None or root_image is None:
+            return root.ref
+        return root_image(self.family.config)
+
     def _ensure(self, say: Say) -> str:
-        config = self.family.config
-        ref, digest = scanner_ref(config.repository), digest_of(FOLDER)
+        ref, digest = scanner_ref(self.family.config.repository), digest_of(FOLDER)
         existing = engine.image_or_none(ref)
         if existing is not None and (existing.labels or {}).get(INPUTS_LABEL) == digest:
             return ref
-        base = next((t for t in self.family if t.kind == "base"), None)
-        made_base = base is not None and engine.image_or_none(base.ref) is not None
-        tree = base.ref if base is not None and made_base else config.base.from_image or rootfs_ref(config)
+        tree = self._tree()
         say(f"[sbom] making the SBOM generator {ref} from {tree}")
-        cli = engine.build_cli()
-        command = [
-            *cli.build_command(),
-            "--progress=plain",
-            "--provenance=false",
-            f"--platform={platforms.host()}",
-            f"--build-arg=TREE={tree}",
-            f"--label={INPUTS_LABEL}={digest}",
-            f"--tag={ref}",
-            str(FOLDER),
-        ]
         log = self.log_dir / "sbom-scanner.log"
-        code = self.processes.run(command, log)
-        if code != 0:
-            raise UserError(f"The SBOM generator {ref} could not be built from {tree} (exit {code}); see {log}.")
+        request = engine.BuildRequest(
+            "sbom",
+            FOLDER,
+            (ref,),
+            (platforms.host(),),
+            labels={INPUTS_LABEL: digest},
+            build_args={"TREE": tree},
+            log=log,
+        )
+        try:
+            self.backend.build(request, self.processes, say)
+        except engine.BuildFailed as exc:
+            raise UserError(f"The SBOM generator {ref} could not be built from {tree} ({exc}).") from None
         return ref

@@ -58,9 +58,16 @@ def _origin(config: Config) -> str:
     return f"Debian {config.base.bootstrap.suite} (mmdebstrap)"
 
 
+def _root_image(config: Config) -> str:
+    return config.base.from_image or rootfs_ref(config)
+
+
+def _internal_tags(config: Config) -> dict[str, str]:
+    return {rootfs_ref(config).rsplit(":", 1)[1]: "the bootstrapped Debian tree (internal)"}
+
+
 def _variables(family: Family, target: Target) -> dict[str, Any]:
-    config = family.config
-    return {"rootfs": config.base.from_image or rootfs_ref(config), "helpers": HELPER_NAMES}
+    return {"rootfs": _root_image(family.config), "helpers": HELPER_NAMES}
 
 
 def _files(family: Family, target: Target) -> dict[str, bytes]:
@@ -146,37 +153,22 @@ def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], s
     return trees
 
 
-ROOTFS_DOCKERFILE = """# The Debian trees images/base/bootstrap.sh made, one per platform, as one multi-platform image.
-FROM scratch
-ARG TARGETARCH
-ADD rootfs-${TARGETARCH}.tar /
-CMD ["bash"]
-"""
-
-
 def _import_trees(step: Preparation, ref: str, digest: str, chosen: Sequence[str], trees: dict[str, Path]) -> None:
     """The trees as the image `ref`, one manifest per platform, built by BuildKit (`docker import` cannot make a
-    multi-platform image)."""
+    multi-platform image) from images/rootfs/Dockerfile."""
     with tempfile.TemporaryDirectory(prefix="pyfamily-rootfs-", dir=step.cache_dir) as scratch:
         context = Path(scratch)
-        (context / "Dockerfile").write_text(ROOTFS_DOCKERFILE)
+        shutil.copy2(RECIPES / "rootfs" / "Dockerfile", context / "Dockerfile")
         for tree in trees.values():
             os.link(tree, context / tree.name)
-        cli = engine.build_cli()
-        command = [
-            *cli.build_command(),
-            "--progress=plain",
-            "--provenance=false",
-            f"--platform={','.join(chosen)}",
-            f"--label={INPUTS_LABEL}={digest}",
-            f"--label={platforms.LABEL}={platforms.label_value(chosen)}",
-            f"--tag={ref}",
-            str(context),
-        ]
+        labels = {INPUTS_LABEL: digest, platforms.LABEL: platforms.label_value(chosen)}
         log = step.log_dir / "rootfs.log"
-        code = step.run(command, log)
-        if code != 0 and not step.should_stop():
-            raise UserError(f"BuildKit could not make {ref} from the bootstrapped trees (exit {code}); see {log}.")
+        request = engine.BuildRequest("rootfs", context, (ref,), tuple(chosen), labels=labels, log=log)
+        try:
+            step.build(request)
+        except engine.BuildFailed as exc:
+            if not step.should_stop():
+                raise UserError(f"BuildKit could not make {ref} from the bootstrapped trees ({exc}).") from None
 
 
 def _parts(digest: str, ref: str) -> dict[str, str]:
@@ -203,6 +195,8 @@ BASE = Recipe(
     describe=_describe,
     listing=Listing.FIRST,
     origin=_origin,
+    root_image=_root_image,
+    internal_tags=_internal_tags,
     variables=_variables,
     files=_files,
     prepare=_prepare,

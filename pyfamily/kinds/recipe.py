@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pyfamily.config import Config
+from pyfamily.engine import BuildRequest
 from pyfamily.kinds.freshness import Freshness, Probe, apt_updates
 from pyfamily.model import Family, Target
 
@@ -79,6 +80,10 @@ class Preparation(Protocol):
         """Run a tool the way builds run (stopped on Ctrl-C); its exit code."""
         ...
 
+    def build(self, request: BuildRequest) -> None:
+        """Build an image through the run's backend, as targets are built; raises engine.BuildFailed."""
+        ...
+
 
 Expand = Callable[[Config, str, Index], Iterable[Draft]]
 Describe = Callable[[Config, Target], str]
@@ -116,6 +121,10 @@ def refuses_nothing(family: Family, target: Target) -> str | None:
     return None
 
 
+def no_internal_tags(config: Config) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Recipe:
     kind: str
@@ -125,6 +134,11 @@ class Recipe:
     listing: Listing = Listing.PER_PYTHON
     selected_by_version: bool = False  # `--version X.Y` selects this kind's targets on X.Y
     origin: Callable[[Config], str] | None = None  # "built from" of a target with no parent
+    # The image a target of this kind with no parent is built FROM (base: `base.from`, or its bootstrapped tree).
+    root_image: Callable[[Config], str] | None = None
+    # Tags this kind makes in the family's repository beside its targets' (tag -> what it holds), which no target
+    # may take (base: the bootstrapped tree's rootfs-<suite>).
+    internal_tags: Callable[[Config], dict[str, str]] = no_internal_tags
     variables: Variables = no_variables  # extra template variables
     files: Files = no_files  # generated files added to the context (name -> bytes)
     prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input parts (pyfamily.build.cache)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pyfamily.config import Config
 from pyfamily.errors import ConfigError, UserError
 from pyfamily.kinds import REGISTRY, Draft, Listing, Recipe
-from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family, Target
 from pyfamily.plan.tags import dated_tag, moving_tags
 from pyfamily.platforms import host as host_platform
@@ -89,7 +88,7 @@ def _target(config: Config, item: _Declared) -> Target:
 def _checked(config: Config, targets: list[Target]) -> dict[str, Target]:
     """Refuse names and tags that clash, internal tags included (the schema already refused tags Docker rejects)."""
     by_name: dict[str, Target] = {}
-    owner_of_tag = {rootfs_ref(config).rsplit(":", 1)[1]: "the bootstrapped Debian tree (internal)"}
+    owner_of_tag = {tag: what for recipe in REGISTRY.values() for tag, what in recipe.internal_tags(config).items()}
     sample_day = dt.date(2000, 1, 1)
     for target in targets:
         if target.name in by_name:

@@ -8,10 +8,8 @@ import json
 import pytest
 import requests
 
-from pyfamily import model
 from pyfamily.build.backend import BuildRequest, DockerCli
 from pyfamily.build.processes import Processes
-from pyfamily.render import Context
 
 from . import registries
 
@@ -28,12 +26,10 @@ def test_the_layer_cache_goes_to_the_registry_and_is_read_from_it(tmp_path, dock
     with registries.serve_registry(tmp_path / "registry") as served:
         cache = f"type=registry,ref={served.address}/pyfamily-cache-test/tiny-cache:tiny,registry.insecure=true"
         request = BuildRequest(
-            model.Target(name="tiny", kind="base", ref=REF),
-            Context(context, context / "Dockerfile"),
+            "tiny",
+            context,
             (REF,),
-            {},
-            platforms=("linux/amd64", "linux/arm64"),
-            attestations=(),
+            ("linux/amd64", "linux/arm64"),
             layer_cache=cache,
             log=tmp_path / "build.log",
         )

@@ -19,13 +19,13 @@ from typing import Any
 
 from pyfamily import build, config, engine, plan, platforms
 from pyfamily.bench import measure
-from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Say, Subject
+from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Subject
 from pyfamily.bench.output import chart, table
 from pyfamily.build.backend import DockerCli
 from pyfamily.build.processes import Processes
 from pyfamily.errors import UserError
-from pyfamily.kinds import RECIPES
 from pyfamily.plan import Selection
+from pyfamily.util import RECIPES, Say
 
 __all__ = ["Options", "run", "table"]
 

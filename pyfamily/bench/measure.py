@@ -10,19 +10,16 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pyfamily import config, engine, plan
 from pyfamily.errors import UserError
+from pyfamily.util import WORK_DIR, Say
 
-Say = Callable[[str], None]
-
-
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "build" / "bench"
+OUT = WORK_DIR / "bench"
 DEBIAN_REPOSITORY = "pyfamily-bench/debian-python"
 IMPORTS = "import json, ssl, sqlite3, asyncio, email.parser, http.client, decimal"
 PYPERF_PACKAGES = ("pyperformance==1.14.0", "pyperf==2.10.0")

@@ -16,8 +16,7 @@ from typing import Protocol
 from pyfamily import engine
 from pyfamily.build.processes import Processes
 from pyfamily.engine import BuildFailed, BuildRequest
-
-Say = Callable[[str], None]
+from pyfamily.util import Say
 
 __all__ = ["BACKENDS", "Backend", "BuildFailed", "BuildRequest", "DockerCli", "attestations"]
 

@@ -17,7 +17,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from pyfamily import engine
 from pyfamily.errors import UserError
+from pyfamily.model import Family
+
+
+def held(family: Family, work_dir: Path, cache_dir: Path, purpose: str) -> contextlib.AbstractContextManager[None]:
+    """The locks a run over this family's images holds (build, verify, publish, pull): both below."""
+    return hold(lock_files(work_dir, cache_dir, engine.identity(), family.config.repository), purpose)
 
 
 def work_lock(work_dir: Path) -> Path:

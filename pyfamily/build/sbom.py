@@ -11,7 +11,6 @@ has it (pulled by a pipeline job or built), else what base is built from (the bo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from pyfamily import engine, platforms
@@ -20,11 +19,10 @@ from pyfamily.build.processes import Processes
 from pyfamily.digest import INPUTS_LABEL, digest_of
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
-from pyfamily.kinds.recipe import RECIPES
 from pyfamily.model import Family
+from pyfamily.util import RECIPES, Say
 
 FOLDER = RECIPES / "sbom"
-Say = Callable[[str], None]
 
 
 def scanner_ref(repository: str) -> str:

@@ -9,8 +9,8 @@ from pyfamily.cli.family import load
 from pyfamily.config import PLAIN
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
-from pyfamily.kinds.recipe import ROOT
 from pyfamily.model import Family, Target
+from pyfamily.util import ROOT
 
 
 def built_from(family: Family, target: Target) -> str:

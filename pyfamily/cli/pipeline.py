@@ -14,6 +14,7 @@ from pyfamily.cli.staging import Staging
 from pyfamily.errors import UserError
 from pyfamily.model import Family
 from pyfamily.plan import Selection
+from pyfamily.util import WORK_DIR, default_cache_dir, git_revision
 
 
 def settings(
@@ -30,7 +31,7 @@ def settings(
         offline=offline,
         docker_cli=docker,
         ca_bundle=builder.resolve_ca_bundle(family.config, ca_bundle),
-        revision=builder.git_revision(),
+        revision=git_revision(),
         refresh=refresh,
     )
 
@@ -59,14 +60,12 @@ def build(
     plan = planner.select(family, chosen)
     chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
     staging = Staging(family, chosen_settings.cache_dir, stage_to, parents_from)
-    chosen_settings = dataclasses.replace(chosen_settings, take_parent=staging.take_parent())
+    handover = builder.Handover(take_parent=staging.take_parent())
     if layer_cache:
         where = publisher.parse_registry(layer_cache)
-        chosen_settings = dataclasses.replace(
-            chosen_settings,
-            layer_cache=f"{where.host}/{family.config.repository}-cache",
-            layer_cache_insecure=where.insecure,
-        )
+        cache_at = f"{where.host}/{family.config.repository}-cache"
+        handover = dataclasses.replace(handover, layer_cache=cache_at, layer_cache_insecure=where.insecure)
+    chosen_settings = dataclasses.replace(chosen_settings, handover=handover)
     print(
         f"building {len(plan.targets)} targets with up to {chosen_settings.jobs} at once (profile {family.profile}; "
         f"{', '.join(family.platforms)})",
@@ -82,9 +81,9 @@ def verify(
     config_file: str | None, chosen: Selection, profile: str | None = None, platforms: Sequence[str] = ()
 ) -> None:
     family = load(config_file, profile, platforms)
-    chosen_settings = settings(family)
-    with builder.held_locks(family, chosen_settings, "verify"):
-        checks = verifier.verify(planner.select(family, chosen), chosen_settings.cache_dir)
+    cache_dir = default_cache_dir()
+    with builder.held_locks(family, WORK_DIR, cache_dir, "verify"):
+        checks = verifier.verify(planner.select(family, chosen), cache_dir)
     print(verifier.report(checks))
     failed = [c for c in checks if not c.passed]
     if failed:
@@ -102,16 +101,16 @@ def publish(
     platforms: Sequence[str] = (),
 ) -> None:
     family = load(config_file, profile, platforms, every_platform=True)  # default: every platform listed
-    chosen_settings = settings(family)
+    cache_dir = default_cache_dir()
     destinations = (
         [publisher.parse_registry(text) for text in registries] if registries else list(family.config.registries)
     )
-    with builder.held_locks(family, chosen_settings, "publish"):
+    with builder.held_locks(family, WORK_DIR, cache_dir, "publish"):
         rows = publisher.publish(
             family.config,
             planner.select(family, chosen),
             destinations,
-            chosen_settings.cache_dir,
+            cache_dir,
             allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
             platforms=family.platforms,
             say=lambda line: print(line, flush=True),

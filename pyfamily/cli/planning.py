@@ -13,7 +13,6 @@ from tabulate import tabulate
 from pyfamily import plan as planner
 from pyfamily import render
 from pyfamily.build import bake, lock
-from pyfamily.build.runner import git_source
 from pyfamily.cli.family import load
 from pyfamily.cli.pipeline import settings
 from pyfamily.config import PLAIN
@@ -22,6 +21,7 @@ from pyfamily.kinds import recipe_of
 from pyfamily.plan import Selection
 from pyfamily.platforms import runner
 from pyfamily.render.output import write_tree
+from pyfamily.util import git_source
 
 
 def show_plan(config_file: str | None, chosen: Selection, profile: str | None = None) -> str:

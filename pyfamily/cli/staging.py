@@ -12,6 +12,7 @@ from pyfamily.cli.family import load
 from pyfamily.model import Family, Target
 from pyfamily.plan import Selection
 from pyfamily.publish import stage
+from pyfamily.util import WORK_DIR, default_cache_dir
 
 
 def _say(line: str) -> None:
@@ -50,6 +51,6 @@ def pull(
     family = load(config_file, profile, platforms)
     plan = planner.select(family, chosen)
     where = stage.location(family.config, source, "--from")
-    settings = builder.Settings()
-    with builder.held_locks(family, settings, "pull"):
-        stage.pull(family, plan.targets, where, settings.cache_dir, _say)
+    cache_dir = default_cache_dir()
+    with builder.held_locks(family, WORK_DIR, cache_dir, "pull"):
+        stage.pull(family, plan.targets, where, cache_dir, _say)

@@ -10,7 +10,6 @@ from pathlib import Path
 import requests
 from tabulate import tabulate
 
-from pyfamily import build as builder
 from pyfamily import config as configuration
 from pyfamily import sources
 from pyfamily.config import KeyPath, edit
@@ -18,6 +17,7 @@ from pyfamily.config.extends import read_family
 from pyfamily.config.rawfile import read_text
 from pyfamily.kinds.python import source_locations
 from pyfamily.sources import releases
+from pyfamily.util import default_cache_dir
 
 
 def update_versions(config_file: str | None, dry_run: bool = False) -> None:
@@ -30,7 +30,7 @@ def update_versions(config_file: str | None, dry_run: bool = False) -> None:
     versions = {minor: config.python.versions[minor] for minor in config.minors}
     with requests.Session() as session:
         lookups = releases.find_releases(versions, places, releases.Listings(session), _note)
-    cache = builder.default_cache_dir() / "sources"
+    cache = default_cache_dir() / "sources"
     progress = sources.console_progress()
     new = {found.minor: releases.fetch_release(found, places, cache, progress) for found in lookups if found.release}
     rows = [_version_row(found, new) for found in lookups]

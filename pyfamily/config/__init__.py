@@ -28,6 +28,7 @@ from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS
 from pyfamily.config.values import PLAIN
 from pyfamily.config.yamlfile import Document
 from pyfamily.errors import ConfigError
+from pyfamily.util import ROOT
 
 __all__ = [
     "CONFIG_ENV",
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 CONFIG_ENV = "PYFAMILY_CONFIG"
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "images.yaml"
+DEFAULT_CONFIG = ROOT / "images.yaml"
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

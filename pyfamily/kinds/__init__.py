@@ -8,10 +8,10 @@ kinds are registered below; a kind may use (by role) the targets of kinds regist
 from __future__ import annotations
 
 from pyfamily.kinds import apps, base, builders, project, python
-from pyfamily.kinds.recipe import RECIPES, Draft, Index, Listing, Preparation, Recipe
+from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Target
 
-__all__ = ["RECIPES", "REGISTRY", "Draft", "Index", "Listing", "Preparation", "Recipe", "recipe_of", "register"]
+__all__ = ["REGISTRY", "Draft", "Index", "Listing", "Preparation", "Recipe", "recipe_of", "register"]
 
 REGISTRY: dict[str, Recipe] = {}
 

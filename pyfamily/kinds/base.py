@@ -19,8 +19,9 @@ from pyfamily.config import Config
 from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, digest_of_files
 from pyfamily.errors import UserError
 from pyfamily.kinds.freshness import Probe, apt_updates, apt_updates_of
-from pyfamily.kinds.recipe import RECIPES, ROOT, Draft, Index, Listing, Preparation, Recipe
+from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Family, Target
+from pyfamily.util import RECIPES, ROOT
 
 HELPERS = ROOT / "scripts"
 HELPER_NAMES = ("apt-install", "wait-for-port", "find-libdeps")

@@ -9,8 +9,9 @@ from packaging.requirements import Requirement
 
 from pyfamily.config import Config
 from pyfamily.kinds.freshness import apt_updates, pip_updates
-from pyfamily.kinds.recipe import RECIPES, Draft, Index, Listing, Recipe, python_env
+from pyfamily.kinds.recipe import Draft, Index, Listing, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
+from pyfamily.util import RECIPES
 
 
 def cpython_role(minor: str) -> str:

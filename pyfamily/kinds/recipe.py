@@ -18,9 +18,7 @@ from pyfamily.config import Config
 from pyfamily.engine import BuildRequest
 from pyfamily.kinds.freshness import Freshness, Probe, apt_updates
 from pyfamily.model import Family, Target
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-RECIPES = ROOT / "images"
+from pyfamily.util import RECIPES
 
 
 class Listing(IntEnum):

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from pyfamily.kinds import recipe_of
-from pyfamily.kinds.recipe import ROOT
 from pyfamily.model import Family, Target
 from pyfamily.render.templates import environment, exec_form, shell_words
+from pyfamily.util import ROOT
 
 __all__ = ["CA_SECRET_ID", "Context", "exec_form", "render", "shell_words", "template_variables"]
 

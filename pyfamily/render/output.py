@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pyfamily.errors import UserError
-from pyfamily.kinds.recipe import RECIPES, ROOT
+from pyfamily.util import RECIPES, ROOT
 
 MARKER = ".pyfamily-rendered"
 MARKER_TEXT = "Written by `invoke render`; the whole folder is replaced at the next render.\n"

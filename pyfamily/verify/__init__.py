@@ -15,11 +15,11 @@ import requests
 from tabulate import tabulate
 
 from pyfamily import engine, platforms
-from pyfamily.build import default_cache_dir
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan
+from pyfamily.util import default_cache_dir
 from pyfamily.verify import attestations, records
 
 TIMEOUT_SECONDS = 300

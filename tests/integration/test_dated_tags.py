@@ -3,7 +3,7 @@ keeps its tag, an image built on another day gets no date of today, and publish 
 
 The target is the cheapest there is: `base` (two COPY steps, no RUN) in a repository of its own, so no other run's lock
 is in the way; its Debian tree is bootstrapped once for the module and kept while the tests run. Its inputs change
-through the source label (Settings.source); the build day through the runner's clock."""
+through the source label (Settings.source); the build day through the scheduler's clock."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from pyfamily import build, config, plan, publish, verify
-from pyfamily.build import runner
+from pyfamily.build import scheduler
 from pyfamily.build.dated import dated_tags
 from pyfamily.config import RegistrySpec
 from pyfamily.model import Family
@@ -80,7 +80,7 @@ def platform_manifests(image_id: str) -> dict[str, str]:
 
 def build_base(family: Family, tmp_path: Path, source: str, when: dt.datetime, monkeypatch) -> build.Result:
     """Build the base target as if at `when`, with `source` as its source label (an input)."""
-    monkeypatch.setattr(runner, "clock", lambda: when)
+    monkeypatch.setattr(scheduler, "clock", lambda: when)
     settings = build.Settings(jobs=1, ca_bundle=None, work_dir=tmp_path / "work", source=source)
     (result,) = build.run(plan.select(family, Selection(names=("base",))), settings, say=print).results
     assert result.status.good, result.detail

@@ -1,11 +1,11 @@
 """The GitHub workflows, read as YAML: the scheduled fan-out's jobs against `invoke matrix` (enough level jobs for
-the shipped family, each the same but for its number), and the hygiene the ecosystem expects: actions pinned by
-commit SHA, checkouts that keep no token, least permissions per job, no `${{ }}` inside a `run:` step, every
-`run:` step clean under shellcheck and every invoke flag in it one the task has. No engine needed."""
+the shipped family, each a call of the one reusable level workflow with its level's matrix), and the hygiene the
+ecosystem expects: actions pinned by commit SHA, checkouts that keep no token, least permissions per job (a called
+workflow's included), tokens to `docker login` only on stdin, no `${{ }}` inside a `run:` step, every `run:` step
+clean under shellcheck and every invoke flag in it one the task has. No engine needed."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -23,6 +23,8 @@ from pyfamily.plan import Selection
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 IMAGES = WORKFLOWS / "images.yml"
+LEVEL = WORKFLOWS / "level.yml"  # one level's build jobs, which images.yml calls once per level
+LEVEL_CALL = "$/.github/workflows/level.yml"  # GitHub's self-repository form: this repository, this run's commit
 BUILD_COMMAND = (
     'sudo .venv/bin/invoke build --target "$TARGET" --platform "$PLATFORM" --profile release '
     '--parents-from "$STAGING" --stage-to "$STAGING" --layer-cache "$STAGING"'
@@ -35,8 +37,8 @@ def load(path: Path) -> dict[str, Any]:
     return document
 
 
-def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
-    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as true
+def triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
+    on: Any = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as true
     return {on: None} if isinstance(on, str) else dict(on)
 
 
@@ -54,21 +56,43 @@ def runs(job: dict[str, Any]) -> list[str]:
     return [step["run"] for step in steps(job) if "run" in step]
 
 
+def called(job: dict[str, Any]) -> dict[str, Any] | None:
+    """The reusable workflow a job calls (`uses:` on the job), read from this repository; None for a job of steps."""
+    uses = job.get("uses")
+    if uses is None:
+        return None
+    found = re.fullmatch(r"[$.]/(\.github/workflows/[\w.-]+\.ya?ml)", uses)
+    assert found, f"{uses}: the workflows call only this repository's own, at the commit running"
+    return load(ROOT / found.group(1))
+
+
+def doing(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """The jobs that run steps for this one: itself, or every job of the workflow it calls."""
+    inner = called(job)
+    return [job] if inner is None else list(inner["jobs"].values())
+
+
 @pytest.fixture(scope="module")
 def images() -> dict[str, Any]:
     return load(IMAGES)
 
 
 @pytest.fixture(scope="module")
-def jobs(images) -> dict[str, dict[str, Any]]:
-    return images["jobs"]
+def jobs(images: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = images["jobs"]
+    return found
+
+
+@pytest.fixture(scope="module")
+def level() -> dict[str, Any]:
+    return load(LEVEL)
 
 
 def level_jobs(jobs: dict[str, Any]) -> list[str]:
     return [name for name in jobs if re.fullmatch(r"level-\d+", name)]
 
 
-def test_the_workflow_has_a_level_job_for_every_level_of_the_shipped_family(jobs):
+def test_the_workflow_has_a_level_job_for_every_level_of_the_shipped_family(jobs: dict[str, dict[str, Any]]) -> None:
     """GitHub cannot create jobs at run time: a family one level deeper than the workflow's level jobs would have
     its last level never built. `invoke matrix` refuses such a family too, but only when the schedule runs."""
     shipped = config.load(ROOT / "images.yaml")
@@ -83,41 +107,61 @@ def test_the_workflow_has_a_level_job_for_every_level_of_the_shipped_family(jobs
     )
 
 
-def test_level_jobs_are_one_job_but_for_their_number(jobs):
-    def generic(n: int) -> str:
-        job = dict(jobs[f"level-{n}"])
-        assert job.pop("needs") == ["plan"] + ([f"level-{n - 1}"] if n else []), f"level-{n} needs"
-        text = json.dumps(job, sort_keys=True)
-        for mine, placeholder in ((f"levels[{n}]", "levels[N]"), (f"depth > {n}", "depth > N")):
-            assert mine in text, f"level-{n} lacks {mine}"
-            text = text.replace(mine, placeholder)
-        return re.sub(rf"\blevel {n}\b", "level N", text)
+def test_each_level_job_calls_the_level_workflow_with_its_levels_matrix(jobs: dict[str, dict[str, Any]]) -> None:
+    """One copy of a level's build job (level.yml): a level job here is its number, its needs, its skip when the
+    family has no such level (an empty matrix, which GitHub refuses) and the call, nothing else; no job here
+    builds a target itself."""
+    for n, name in enumerate(level_jobs(jobs)):
+        assert jobs[name] == {
+            "name": f"level {n}",
+            "needs": ["plan"] + ([f"level-{n - 1}"] if n else []),
+            "if": f"fromJSON(needs.plan.outputs.matrix).depth > {n}",
+            "permissions": {"contents": "read", "packages": "write"},
+            "uses": LEVEL_CALL,
+            "with": {"matrix": f"${{{{ toJSON(fromJSON(needs.plan.outputs.matrix).levels[{n}]) }}}}"},
+        }, f"{name} is not only a call of {LEVEL.name} with level {n}'s matrix"
+    assert set(jobs) == {"plan", "publish", *level_jobs(jobs)}
+    assert not [name for name, job in jobs.items() if any("invoke build" in run for run in runs(job))]
 
-    first = generic(0)
-    for n in range(1, len(level_jobs(jobs))):
-        assert generic(n) == first, f"level-{n} differs from level-0 in more than its number"
+
+def test_the_level_workflow_is_called_with_a_matrix_and_sets_no_concurrency(level: dict[str, Any]) -> None:
+    """In a called workflow `github.workflow` is the caller's: a concurrency group here would be the one the
+    caller's run already holds, and GitHub cancels such a run as a deadlock. images.yml's group covers it."""
+    assert set(triggers(level)) == {"workflow_call"}
+    declared = triggers(level)["workflow_call"]
+    assert set(declared) == {"inputs"}  # no secrets: the job logs in with its own GITHUB_TOKEN
+    assert {key: value for key, value in declared["inputs"]["matrix"].items() if key != "description"} == {
+        "required": True,
+        "type": "string",
+    }
+    assert "concurrency" not in level
+    assert not [name for name, job in level["jobs"].items() if "concurrency" in job]
 
 
-def test_a_level_job_builds_one_target_for_one_platform_natively_through_staging(images, jobs):
-    job = jobs["level-0"]
-    assert job["if"] == "fromJSON(needs.plan.outputs.matrix).depth > 0"
-    assert job["strategy"] == {"fail-fast": False, "matrix": "${{ fromJSON(needs.plan.outputs.matrix).levels[0] }}"}
+def test_a_level_job_builds_one_target_for_one_platform_natively_through_staging(
+    images: dict[str, Any], level: dict[str, Any]
+) -> None:
+    assert list(level["jobs"]) == ["build"]
+    job = level["jobs"]["build"]
+    assert job["strategy"] == {"fail-fast": False, "matrix": "${{ fromJSON(inputs.matrix) }}"}
     assert job["runs-on"] == "${{ matrix.runner }}"
-    assert images["env"]["STAGING"] == "ghcr.io"
+    # A called workflow gets none of the caller's env:, so both name the same staging registry.
+    assert images["env"]["STAGING"] == level["env"]["STAGING"] == "ghcr.io"
     build = [step for step in steps(job) if "invoke build" in step.get("run", "")]
     assert len(build) == 1
     assert " ".join(build[0]["run"].split()) == BUILD_COMMAND
     assert build[0]["env"] == {"TARGET": "${{ matrix.target }}", "PLATFORM": "${{ matrix.platform }}"}
-    assert runs(job).index(build[0]["run"]) > runs(job).index("sudo make setup host")
+    order = runs(job)
+    assert order.index("sudo make setup host") < order.index(logins(job)[0]["run"]) < order.index(build[0]["run"])
 
 
-def test_plan_asks_invoke_matrix_for_every_platform(jobs):
+def test_plan_asks_invoke_matrix_for_every_platform(jobs: dict[str, dict[str, Any]]) -> None:
     planned = " ".join(runs(jobs["plan"]))
     assert ".venv/bin/invoke matrix --format github --profile release --platform all" in planned
     assert jobs["plan"]["outputs"] == {"matrix": "${{ steps.matrix.outputs.matrix }}"}
 
 
-def test_publish_runs_after_every_level_only_when_all_passed(jobs):
+def test_publish_runs_after_every_level_only_when_all_passed(jobs: dict[str, dict[str, Any]]) -> None:
     job = jobs["publish"]
     assert job["needs"] == ["plan", *level_jobs(jobs)]
     condition = " ".join(job["if"].split())
@@ -137,24 +181,26 @@ def test_publish_runs_after_every_level_only_when_all_passed(jobs):
     ]
 
 
-def test_jobs_run_on_the_runners_of_pyfamily_platforms(jobs):
+def test_jobs_run_on_the_runners_of_pyfamily_platforms(jobs: dict[str, dict[str, Any]]) -> None:
     known = {p.runner for p in platforms.PLATFORMS.values()}
     for name, job in jobs.items():
-        assert job["runs-on"] in known | {"${{ matrix.runner }}"}, name
+        for inner in doing(job):
+            assert inner["runs-on"] in known | {"${{ matrix.runner }}"}, name
 
 
-def test_one_run_at_a_time_none_cancelled_on_schedule_and_by_hand(images):
+def test_one_run_at_a_time_none_cancelled_on_schedule_and_by_hand(images: dict[str, Any]) -> None:
     assert images["concurrency"] == {"group": "${{ github.workflow }}", "cancel-in-progress": False}
     assert set(triggers(images)) == {"schedule", "workflow_dispatch"}
 
 
-def test_the_test_workflow_runs_on_pull_requests_and_pushes():
+def test_the_test_workflow_runs_on_pull_requests_and_pushes() -> None:
     assert {"pull_request", "push"} <= set(triggers(load(WORKFLOWS / "test.yml")))
 
 
 @pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
-def test_actions_are_pinned_by_commit_and_checkouts_keep_no_token(path):
+def test_actions_are_pinned_by_commit_and_checkouts_keep_no_token(path: Path) -> None:
     for name, job in load(path)["jobs"].items():
+        called(job)  # a called workflow is this repository's own, at the commit running
         for step in steps(job):
             if "uses" not in step:
                 continue
@@ -164,27 +210,49 @@ def test_actions_are_pinned_by_commit_and_checkouts_keep_no_token(path):
 
 
 @pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
-def test_least_permissions(path):
+def test_least_permissions(path: Path) -> None:
     """Nothing granted to the workflow as a whole beyond reading; each job asks for its own, and only the jobs
-    that push to ghcr.io may write, and only packages."""
+    that push to ghcr.io may write, and only packages. A called workflow's jobs get at most what the calling job
+    grants: it grants what they ask for, no more."""
     workflow = load(path)
     assert workflow["permissions"] in ({}, {"contents": "read"}), path.name
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         writes = {scope for scope, access in granted.items() if access == "write"}
-        pushes = any("--stage-to" in run or "invoke publish" in run for run in runs(job))
+        pushes = any("--stage-to" in run or "invoke publish" in run for inner in doing(job) for run in runs(inner))
         assert writes == ({"packages"} if pushes else set()), name
+        if called(job) is not None:
+            asked: dict[str, str] = {}
+            for inner in doing(job):
+                for scope, access in inner.get("permissions", {}).items():
+                    asked[scope] = "write" if "write" in (access, asked.get(scope)) else access
+            assert granted == asked, f"{name} grants other than what the jobs it calls ask for"
         if workflow["permissions"] == {}:
             assert granted.get("contents") == "read", name
 
 
 @pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
-def test_no_expression_is_pasted_into_a_run_step(path):
+def test_no_expression_is_pasted_into_a_run_step(path: Path) -> None:
     """A `${{ }}` in `run:` is pasted into the script before the shell reads it (template injection): values go
     through `env:`."""
     for name, job in load(path)["jobs"].items():
         for run in runs(job):
             assert "${{" not in run, f"{name}: {run}"
+
+
+def logins(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for step in steps(job) if "docker login" in step.get("run", "")]
+
+
+@pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
+def test_tokens_reach_docker_login_on_stdin_and_no_secret_is_inherited(path: Path) -> None:
+    """A token on docker's command line is in the process list; `secrets: inherit` hands a called workflow every
+    secret of the repository (zizmor flags it): a called workflow is passed the secrets it names, or none."""
+    for name, job in load(path)["jobs"].items():
+        assert isinstance(job.get("secrets", {}), dict), f"{name}: secrets: {job['secrets']}"
+        for step in logins(job):
+            assert "--password-stdin" in step["run"] and '"$TOKEN"' in step["run"], name
+            assert re.fullmatch(r"\$\{\{ secrets\.\w+ \}\}", step["env"]["TOKEN"]), name
 
 
 def shellcheck() -> str | None:
@@ -193,7 +261,7 @@ def shellcheck() -> str | None:
 
 
 @pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
-def test_run_steps_pass_shellcheck(path, tmp_path):
+def test_run_steps_pass_shellcheck(path: Path, tmp_path: Path) -> None:
     program = shellcheck()
     if program is None:
         pytest.skip("shellcheck is not installed (make setup installs it from the dev extra)")
@@ -219,7 +287,7 @@ def invoke_commands(path: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_every_invoke_flag_in_the_workflows_is_one_the_task_has():
+def test_every_invoke_flag_in_the_workflows_is_one_the_task_has() -> None:
     commands = [command for path in every_workflow() for command in invoke_commands(path)]
     assert {task for task, _ in commands} >= {"matrix", "build", "pull", "verify", "publish"}
     for task in sorted({task for task, _ in commands}):

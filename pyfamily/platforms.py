@@ -27,7 +27,7 @@ class Platform:
     debian_arch: str  # dpkg's name, e.g. arm64
     gnu_type: str  # the GNU triplet, e.g. aarch64-linux-gnu
     machines: tuple[str, ...]  # what `uname -m` prints on such a host
-    runner: str  # the GitHub-hosted runner label of such a host (.github/workflows/images.yml runs jobs on it)
+    runner: str  # the GitHub-hosted runner label of such a host (.github/workflows/level.yml runs its jobs on it)
 
 
 PLATFORMS: dict[str, Platform] = {

@@ -40,7 +40,7 @@ host:  ## what builds need: the engine (with buildx), emulation of the other pla
 	scripts/dev/ensure-emulation
 	scripts/dev/ensure-tools
 
-test-host: host  ## plus what only the tests use: docker-registry and htpasswd (apache2-utils)
+test-host: host  ## plus what only the tests use: docker-registry, htpasswd (apache2-utils) and gpg (gnupg)
 	scripts/dev/ensure-tools --test
 
 build: setup host  ## make build [VERSION=3.13] [TARGET=all] [PROFILE=release]
@@ -49,11 +49,11 @@ build: setup host  ## make build [VERSION=3.13] [TARGET=all] [PROFILE=release]
 
 test: setup  ## lint, unit tests, then integration tests on the real engine (what CI runs)
 	$(MAKE) --no-print-directory lint
-	$(call pytest,tests/unit)
 	$(MAKE) --no-print-directory test-host
+	$(call pytest,tests/unit)
 	$(call pytest,tests/integration)
 
-unit: setup
+unit: setup  ## the signature tests among them need gpg and gpgv (make test-host installs them)
 	$(call pytest,tests/unit)
 
 integration: setup test-host

@@ -42,12 +42,14 @@ def docs(c, config=None):
     help={
         "config": CONFIG_HELP,
         "dry_run": "find, download and check the new releases and print the table, but leave the family file as is",
+        "keyring": "the Debian archive keyring InRelease is checked with (default: $PYFAMILY_DEBIAN_KEYRING, else "
+        "/usr/share/keyrings/debian-archive-keyring.gpg)",
     }
 )
 @cli.reports_user_errors
-def update_versions(c, config=None, dry_run=False):
+def update_versions(c, config=None, dry_run=False, keyring=None):
     """Move each Python minor to its newest patch release: version and sha256 rewritten, comments kept."""
-    cli.update_versions(config, dry_run)
+    cli.update_versions(config, dry_run, keyring)
 
 
 @task(iterable=["version", "target", "variant"], help=SELECTION_HELP)

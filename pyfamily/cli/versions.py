@@ -15,21 +15,24 @@ from pyfamily import sources
 from pyfamily.config import KeyPath, edit
 from pyfamily.config.extends import read_family
 from pyfamily.config.rawfile import read_text
-from pyfamily.kinds.python import source_locations
 from pyfamily.sources import releases
 from pyfamily.util import default_cache_dir
 
 
-def update_versions(config_file: str | None, dry_run: bool = False) -> None:
+def update_versions(config_file: str | None, dry_run: bool = False, keyring: str | None = None) -> None:
     """Move each Python of the family to its newest patch release: find it in the release listings, download its
-    tarball into the source cache and check it, then write version and sha256 where the family file has them."""
+    tarball into the source cache and check it against the sha256 a verified signature gives, then write version
+    and sha256 where the family file has them. keyring: the Debian archive keyring (else $PYFAMILY_DEBIAN_KEYRING,
+    else Debian's own)."""
     file = configuration.config_path(config_file)
     config = configuration.load(file)
-    roots, mirrors = source_locations(config)
+    roots, mirrors = sources.locations(config)
     places = releases.release_sources(roots, mirrors)
     versions = {minor: config.python.versions[minor] for minor in config.minors}
     with requests.Session() as session:
-        lookups = releases.find_releases(versions, places, releases.Listings(session), _note)
+        listings = releases.Listings(session)
+        archives = releases.SignedArchives(listings, releases.debian_keyring(keyring), releases.debian_suites())
+        lookups = releases.find_releases(versions, places, listings, _note, archives)
     cache = default_cache_dir() / "sources"
     progress = sources.console_progress()
     new = {found.minor: releases.fetch_release(found, places, cache, progress) for found in lookups if found.release}
@@ -58,7 +61,7 @@ def _version_row(found: releases.Lookup, new: dict[str, str]) -> tuple[str, ...]
     if found.release is None:
         behind = f" (newest there: {found.newest})" if found.newest != found.current.version else ""
         return (found.minor, found.current.version, "current", "-", found.source + behind)
-    checked = " (sha256 as published in its .dsc)" if found.release.published_sha256 else ""
+    checked = f" (signed: {found.release.signed_by})" if found.release.signed_by else ""
     return (found.minor, found.current.version, found.release.version, new[found.minor][:16], found.source + checked)
 
 

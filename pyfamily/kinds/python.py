@@ -14,9 +14,6 @@ from pyfamily.config import Config
 from pyfamily.kinds.recipe import Draft, Index, Preparation, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
 
-MIRRORS_ENV = "PYFAMILY_SOURCE_MIRRORS"
-
-
 # --- cpython-X.Y: compiled once per version and profile ------------------------------------------------------
 
 
@@ -52,17 +49,9 @@ def _cpython_refuses(family: Family, target: Target) -> str | None:
     )
 
 
-def source_locations(config: Config) -> tuple[list[str], list[str]]:
-    """Besides python.org: the Debian archive roots (sources.debian_archive, else the host's apt's) and the extra
-    mirrors (sources.mirrors, then $PYFAMILY_SOURCE_MIRRORS). `invoke update-versions` lists releases there too."""
-    roots = [config.sources.debian_archive] if config.sources.debian_archive else sources.debian_archive_roots()
-    mirrors = [*config.sources.mirrors, *os.environ.get(MIRRORS_ENV, "").split()]
-    return roots, mirrors
-
-
 def source_urls(config: Config, python: Any) -> list[str]:
     """Where a tarball may come from: python.org, the Debian archive(s), then the configured mirrors."""
-    roots, mirrors = source_locations(config)
+    roots, mirrors = sources.locations(config)
     return sources.candidate_urls(python, roots, mirrors)
 
 

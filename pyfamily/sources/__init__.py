@@ -11,7 +11,7 @@ from pyfamily.sources.apt import debian_archive_roots
 from pyfamily.sources.cache import sha256_of
 from pyfamily.sources.fetch import fetch, fetch_checked
 from pyfamily.sources.progress import Progress, console_progress
-from pyfamily.sources.urls import PYTHON_ORG, candidate_urls
+from pyfamily.sources.urls import PYTHON_ORG, candidate_urls, locations
 
 __all__ = [
     "PYTHON_ORG",
@@ -21,5 +21,6 @@ __all__ = [
     "debian_archive_roots",
     "fetch",
     "fetch_checked",
+    "locations",
     "sha256_of",
 ]

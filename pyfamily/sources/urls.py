@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from packaging.version import Version
 
-from pyfamily.config import PythonVersion
+from pyfamily.config import Config, PythonVersion
+from pyfamily.sources.apt import debian_archive_roots
 
 PYTHON_ORG = "https://www.python.org/ftp/python"
+MIRRORS_ENV = "PYFAMILY_SOURCE_MIRRORS"
+
+
+def locations(config: Config) -> tuple[list[str], list[str]]:
+    """Besides python.org: the Debian archive roots (sources.debian_archive, else the host's apt's) and the extra
+    mirrors (sources.mirrors, then $PYFAMILY_SOURCE_MIRRORS). `invoke update-versions` lists releases there too."""
+    roots = [config.sources.debian_archive] if config.sources.debian_archive else debian_archive_roots()
+    mirrors = [*config.sources.mirrors, *os.environ.get(MIRRORS_ENV, "").split()]
+    return roots, mirrors
 
 
 def candidate_urls(python: PythonVersion, debian_roots: Sequence[str], extra_mirrors: Sequence[str]) -> list[str]:

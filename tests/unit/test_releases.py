@@ -31,7 +31,7 @@ from pyfamily.sources.releases import (
 )
 from pyfamily.sources.urls import PYTHON_ORG
 
-from .fake_releases import dsc, fake_tarball, sha256
+from .fake_releases import fake_tarball, sha256
 
 SHA = "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76"
 PY313 = PythonVersion(version="3.13.15", sha256=SHA)
@@ -160,8 +160,6 @@ def test_release_sources_in_order_without_duplicates(monkeypatch: pytest.MonkeyP
 
 ORG = ReleaseSource("python.org", "https://py/ftp/python")
 MIRROR = ReleaseSource("mirror https://m", "https://m/{filename}")
-DEBIAN = ReleaseSource("Debian deb", "http://deb/debian", debian=True)
-POOL = "http://deb/debian/pool/main/p/python3.13/"
 
 
 def test_newest_folder_with_only_a_pre_release_is_passed_over() -> None:
@@ -182,36 +180,28 @@ def test_newest_folder_with_only_a_pre_release_is_passed_over() -> None:
     assert found.release is None and found.newest == "3.13.16"  # not 3.13.17: only its candidate is out
 
 
-def test_current_when_nothing_newer_and_never_a_downgrade() -> None:
-    listings = FakeListings({POOL: index("python3.13_3.13.5.orig.tar.xz", "python3.13_3.13.5-2.dsc")})
-    found = find_release("3.13", PY313, [DEBIAN], listings, print)
-    assert found.release is None and found.newest == "3.13.5" and found.source == "Debian deb"
-
-
 def test_unreachable_source_is_noted_and_the_next_one_answers() -> None:
-    orig = fake_tarball("3.13.16")
     listings = FakeListings(
         {
             "https://m/": index("Python-3.13.14.tar.xz"),  # answers for no newer release: not newer than the pin
-            POOL: index(
-                "python3.13_3.13.16.orig.tar.xz", "python3.13_3.13.16-1.dsc", "python3.13_3.13.17~rc1.orig.tar.xz"
-            ),
-            POOL + "python3.13_3.13.16-1.dsc": dsc("python3.13", "3.13.16", orig),
+            "https://m2/python/": index("3.13.16/", "3.13.17/"),
+            "https://m2/python/3.13.16/": index("Python-3.13.16.tar.xz"),
+            "https://m2/python/3.13.17/": index("Python-3.13.17rc1.tar.xz"),
         }
     )
+    second = ReleaseSource("mirror https://m2", "https://m2/python")
     notes: list[str] = []
-    found = find_release("3.13", PY313, [ORG, MIRROR, DEBIAN], listings, notes.append)
+    found = find_release("3.13", PY313, [ORG, MIRROR, second], listings, notes.append)
     assert notes == ["skipped python.org: https://py/ftp/python/: connection refused"]
-    # The mirror lists 3.13.14 only: it answers (current), Debian is not asked.
-    assert found.release is None and found.source == "mirror https://m"
+    # The mirror lists 3.13.14 only: it answers (current, never a downgrade), the next one is not asked.
+    assert found.release is None and found.source == "mirror https://m" and found.newest == "3.13.14"
     listings.pages["https://m/"] = index("Python-3.12.1.tar.xz")  # nothing of 3.13: the next source answers
-    listings.asked.clear()
-    found = find_release("3.13", PY313, [MIRROR, DEBIAN], listings, notes.append)
+    found = find_release("3.13", PY313, [MIRROR, second], listings, notes.append)
     assert notes[-1] == "mirror https://m lists no final release of Python 3.13"
-    assert found.release is not None and found.release.version == "3.13.16"
-    assert found.release.url == POOL + "python3.13_3.13.16.orig.tar.xz"
-    assert found.release.published_sha256 == sha256(orig)
-    assert found.release.filename == "Python-3.13.16.tar.xz"
+    assert found.release == Release(
+        "3.13.16", "Python-3.13.16.tar.xz", "https://m2/python/3.13.16/Python-3.13.16.tar.xz"
+    )
+    assert found.release.published_sha256 is None  # a directory index vouches for nothing
 
 
 def test_no_source_answering_is_one_error_for_every_minor() -> None:

@@ -1,15 +1,18 @@
 """`invoke update-versions` end to end, as a maintainer runs it, against release listings on 127.0.0.1.
 
 A local http.server serves a python.org-style tree (via $PYFAMILY_PYTHON_ORG), a mirror template (sources.mirrors)
-and a Debian pool with .dsc files (sources.debian_archive), holding tiny fake tarballs. The family file is a copy of
-images.yaml pointed at them; any other request would go to a proxy on a closed 127.0.0.1 port, so nothing leaves
-this machine. Every subprocess and server wait is bounded.
+and a Debian archive (sources.debian_archive) signed with a key made for the test ($PYFAMILY_DEBIAN_KEYRING holds
+it), holding tiny fake tarballs. The family file is a copy of images.yaml pointed at them; any other request would
+go to a proxy on a closed 127.0.0.1 port, so nothing leaves this machine. Every subprocess and server wait is bounded.
+A new pin is written only for a tarball the archive's signed chain vouches for; python.org and mirrors only say
+which releases exist.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,12 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pyfamily.cli.versions import _edit_versions
-from pyfamily.config import PythonVersion
-from pyfamily.sources.releases import Lookup, Release
-
-from .fake_releases import FileServer, dsc, fake_tarball, file_server, sha256
-from .families import MINIMAL, SHA
+from .fake_releases import ArchiveKeys, FakeArchive, FileServer, Upload, fake_tarball, file_server, sha256
 
 ROOT = Path(__file__).resolve().parents[2]
 INVOKE = [sys.executable, "-m", "invoke", "--search-root", str(ROOT)]
@@ -46,6 +44,7 @@ def bump(version: str, by: int = 1) -> str:
 @dataclass
 class Setup:
     server: FileServer
+    archive: FakeArchive
     family: Path
     cache: Path
     pinned: dict[str, str]  # minor -> version, as images.yaml has them
@@ -63,8 +62,17 @@ class Setup:
         )
 
 
+@pytest.fixture(scope="module")
+def keys() -> Iterator[ArchiveKeys]:
+    made = ArchiveKeys()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[Setup]:
+def setup(tmp_path: Path, keys: ArchiveKeys) -> Iterator[Setup]:
     text = (ROOT / "images.yaml").read_text()
     pinned = {m: str(v["version"]) for m, v in yaml.safe_load(text)["python"]["versions"].items()}
     assert len(pinned) >= 3, "these tests move three minors of images.yaml"
@@ -90,38 +98,38 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
             https_proxy=dead_proxy,
             NO_PROXY="127.0.0.1",
             no_proxy="127.0.0.1",
+            PYFAMILY_DEBIAN_KEYRING=str(keys.keyring),
+            PYFAMILY_DEBIAN_SUITES="unstable",
         )
         for version in pinned.values():  # python.org lists every pinned release
             server.folder(f"ftp/python/{version}")
-        yield Setup(server, family, tmp_path / "cache" / "sources", pinned, env)
+        archive = FakeArchive(server, keys)
+        yield Setup(server, archive, family, tmp_path / "cache" / "sources", pinned, env)
 
 
 def serve_updates(setup: Setup) -> dict[str, tuple[str, bytes]]:
-    """Newer releases of three minors, each from another kind of source; {minor: (version, tarball)}."""
+    """Newer releases of two minors in the signed Debian archive; {minor: (version, tarball)}. python.org answers
+    for a third minor (current: the folder after its pin holds only a release candidate), the mirror for none."""
     first, second, third = list(setup.pinned)[-3:]
     server = setup.server
-    # python.org: the next patch of `first`; the one after it has only a release candidate so far.
-    new_first = bump(setup.pinned[first])
-    tarball_first = fake_tarball(new_first)
-    server.put(f"ftp/python/{new_first}/Python-{new_first}.tar.xz", tarball_first)
-    rc = bump(setup.pinned[first], 2)
+    rc = bump(setup.pinned[first])
     server.put(f"ftp/python/{rc}/Python-{rc}rc1.tar.xz", fake_tarball(f"{rc}rc1"))
-    # `second` and `third` are not on python.org; the mirror has `second`.
-    for minor in (second, third):
+    for minor in (second, third):  # not on python.org
         for path in (setup.server.root / "ftp/python").glob(f"{minor}.*"):
             path.rmdir()
-    new_second = bump(setup.pinned[second], 3)
-    tarball_second = fake_tarball(new_second)
-    server.put(f"mirror/Python-{new_second}.tar.xz", tarball_second)
-    server.put(f"mirror/Python-{bump(setup.pinned[first], 5)}.tar.xz", b"never asked: python.org answers first")
-    # Debian has `third`, with its checksum published in a .dsc, and a pre-release.
-    new_third = bump(setup.pinned[third])
-    tarball_third = fake_tarball(new_third)
-    pool = f"debian/pool/main/p/python{third}"
-    server.put(f"{pool}/python{third}_{new_third}.orig.tar.xz", tarball_third)
-    server.put(f"{pool}/python{third}_{new_third}-1.dsc", dsc(f"python{third}", new_third, tarball_third))
-    server.put(f"{pool}/python{third}_{bump(new_third)}~rc1.orig.tar.xz", b"a pre-release is never chosen")
-    return {first: (new_first, tarball_first), second: (new_second, tarball_second), third: (new_third, tarball_third)}
+    server.put("mirror/Python-2.7.18.tar.xz", b"no release of any minor asked about")
+    updates, uploads = {}, []
+    for minor, by in ((second, 3), (third, 1)):
+        version = bump(setup.pinned[minor], by)
+        updates[minor] = (version, fake_tarball(version))
+        package = f"python{minor}"
+        uploads += [
+            Upload(package, setup.pinned[minor], fake_tarball(setup.pinned[minor])),
+            Upload(package, version, updates[minor][1], revision="2"),
+            Upload(package, f"{bump(version)}~rc1", b"a pre-release is never chosen"),
+        ]
+    setup.archive.publish("unstable", uploads, codename="sid")
+    return updates
 
 
 def expected_text(original: str, pinned: dict[str, str], updates: dict[str, tuple[str, bytes]]) -> str:
@@ -145,15 +153,15 @@ def test_update_then_everything_current(setup: Setup) -> None:
     for minor, (version, tarball) in updates.items():
         row = next(line for line in done.stdout.splitlines() if line.startswith(minor + " "))
         assert row.split()[:4] == [minor, setup.pinned[minor], version, sha256(tarball)[:16]], row
+        assert "Debian 127.0.0.1" in row and f"(signed: InRelease of unstable (key {setup.archive.keys.archive})" in row
+        assert f"-> Sources -> python{minor}_{version}-2.dsc)" in row
         assert (setup.cache / f"Python-{version}.tar.xz").read_bytes() == tarball  # cached for the next build
-    first, second, third = updates
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line[:1].isdigit()}
-    assert "python.org" in rows[first] and "mirror" in rows[second] and "Debian 127.0.0.1" in rows[third]
-    assert ".dsc" in rows[third]
     untouched = [m for m in setup.pinned if m not in updates]
     assert all(rows[m].split()[2] == "current" for m in untouched)
-    assert f"updated 3 of {len(setup.pinned)} Pythons in {setup.family}" in done.stdout
-    assert "lists no final release" in done.stderr  # python.org has neither `second` nor `third`
+    assert "python.org" in rows[untouched[-1]]
+    assert f"updated 2 of {len(setup.pinned)} Pythons in {setup.family}" in done.stdout
+    assert "lists no final release" in done.stderr  # python.org and the mirror have neither `second` nor `third`
 
     again = setup.run()
     assert again.returncode == 0, again.stderr
@@ -168,42 +176,104 @@ def test_dry_run_prints_the_table_and_writes_nothing(setup: Setup) -> None:
     updates = serve_updates(setup)
     done = setup.run("--dry-run")
     assert done.returncode == 0, done.stderr
-    assert "dry run: 3 of" in done.stdout and "nothing written" in done.stdout
+    assert "dry run: 2 of" in done.stdout and "nothing written" in done.stdout
     for version, _ in updates.values():
         assert version in done.stdout
     assert setup.family.read_bytes() == original
 
 
-def test_a_tarball_unlike_its_published_checksum_is_refused(setup: Setup) -> None:
+def refused(setup: Setup, original: bytes) -> str:
+    """The one error paragraph of a run that must refuse and write nothing."""
+    done = setup.run()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0] == done.stderr.splitlines()[-1], done.stderr
+    assert setup.family.read_bytes() == original
+    return errors[0]
+
+
+@pytest.mark.parametrize("where", ["python.org", "mirror"])
+def test_a_release_nothing_signed_is_not_pinned(setup: Setup, where: str) -> None:
+    """python.org (or a mirror) lists a newer release and serves a good tarball: no verified signature vouches for
+    it, so it is refused, not pinned."""
+    original = setup.family.read_bytes()
+    serve_updates(setup)
+    first = list(setup.pinned)[-3]
+    version = bump(setup.pinned[first], 2)
+    if where == "python.org":
+        setup.server.put(f"ftp/python/{version}/Python-{version}.tar.xz", fake_tarball(version))
+    else:
+        for path in (setup.server.root / "ftp/python").glob(f"{first}.*"):
+            shutil.rmtree(path)
+        setup.server.put(f"mirror/Python-{version}.tar.xz", fake_tarball(version))
+    error = refused(setup, original)
+    assert error.startswith(f"error: Python {version} was found at {where}")
+    assert "no publisher's signature vouches for that tarball" in error
+    assert not (setup.cache / f"Python-{version}.tar.xz").exists()
+
+
+def test_a_python_org_release_is_pinned_when_debian_signed_the_same_tarball(setup: Setup) -> None:
+    original = setup.family.read_text()
+    updates = serve_updates(setup)
+    first = list(setup.pinned)[-3]
+    version, tarball = bump(setup.pinned[first], 2), fake_tarball(bump(setup.pinned[first], 2))
+    setup.server.put(f"ftp/python/{version}/Python-{version}.tar.xz", tarball)
+    kept = [Upload(f"python{m}", v, t, revision="2") for m, (v, t) in updates.items()]
+    setup.archive.publish("unstable", [*kept, Upload(f"python{first}", version, tarball)])
+    done = setup.run()
+    assert done.returncode == 0, done.stderr
+    updates[first] = (version, tarball)
+    assert setup.family.read_text() == expected_text(original, setup.pinned, updates)
+    row = next(line for line in done.stdout.splitlines() if line.startswith(first + " "))
+    assert "python.org at " in row and "(signed: Debian 127.0.0.1" in row and f"python{first}_{version}-1.dsc)" in row
+
+
+def test_a_debian_index_signed_by_another_key_or_no_keyring_is_refused(setup: Setup, tmp_path: Path) -> None:
+    original = setup.family.read_bytes()
+    serve_updates(setup)
+    inrelease = setup.server.root / "debian/dists/unstable/InRelease"
+    release = (setup.server.root / "debian/dists/unstable/Release").read_text()
+    inrelease.write_bytes(setup.archive.keys.clearsign(release, setup.archive.keys.other))
+    error = refused(setup, original)
+    assert error.startswith(f"error: {setup.server.base}/debian/dists/unstable/InRelease failed its signature check")
+    assert not setup.cache.exists() or not list(setup.cache.glob("*.tar.xz"))
+    setup.env["PYFAMILY_DEBIAN_KEYRING"] = str(tmp_path / "no-keyring.gpg")
+    error = refused(setup, original)
+    assert f"The keyring {tmp_path / 'no-keyring.gpg'} does not exist" in error
+    assert "apt-get install debian-archive-keyring" in error
+
+
+def test_a_tarball_unlike_its_signed_checksum_is_refused(setup: Setup) -> None:
     original = setup.family.read_bytes()
     updates = serve_updates(setup)
     third = list(updates)[-1]
-    version = updates[third][0]
-    other = fake_tarball(version, declared=version)[:-1] + b"\0"  # other bytes than the .dsc publishes
+    version, tarball = updates[third]
+    other = fake_tarball(version, declared=version)[:-1] + b"\0"  # other bytes than the .dsc lists
     setup.server.put(f"debian/pool/main/p/python{third}/python{third}_{version}.orig.tar.xz", other)
-    done = setup.run()
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "published in" in done.stderr and f"Could not download Python-{version}.tar.xz" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert setup.family.read_bytes() == original
+    error = refused(setup, original)
+    assert f"Could not download Python-{version}.tar.xz" in error
+    assert f"with sha256 {sha256(other)}, not the {sha256(tarball)} published in " in error
+    assert f"is the one signed by InRelease of unstable (key {setup.archive.keys.archive})" in error
 
 
-def test_a_corrupt_download_is_refused(setup: Setup) -> None:
+def test_a_corrupt_tarball_is_refused_even_when_signed(setup: Setup) -> None:
+    """The signature says which bytes; the contents must still be that release (defence in depth)."""
     original = setup.family.read_bytes()
     updates = serve_updates(setup)
-    first = next(iter(updates))
-    version, tarball = updates[first]
-    setup.server.put(f"ftp/python/{version}/Python-{version}.tar.xz", tarball[: len(tarball) // 2] + bytes(64))
-    done = setup.run()
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "is not a readable tar archive" in done.stderr
+    third = list(updates)[-1]
+    version, tarball = updates[third]
+
+    def sign_with(orig: bytes) -> None:
+        kept = [Upload(f"python{m}", v, t, revision="2") for m, (v, t) in updates.items() if m != third]
+        setup.archive.publish("unstable", [*kept, Upload(f"python{third}", version, orig, revision="2")])
+
+    sign_with(tarball[: len(tarball) // 2] + bytes(64))
+    assert "is not a readable tar archive" in refused(setup, original)
     assert not (setup.cache / f"Python-{version}.tar.xz").exists()
-    assert setup.family.read_bytes() == original
     # A tarball of another release under the new name is refused the same way.
-    setup.server.put(f"ftp/python/{version}/Python-{version}.tar.xz", fake_tarball(version, declared="3.0.0"))
-    done = setup.run()
-    assert done.returncode == 2 and f"holds the sources of Python 3.0.0, not {version}" in done.stderr
-    assert setup.family.read_bytes() == original
+    sign_with(fake_tarball(version, declared="3.0.0"))
+    assert f"holds the sources of Python 3.0.0, not {version}" in refused(setup, original)
 
 
 def test_unreachable_listings_are_one_paragraph_and_change_nothing(setup: Setup) -> None:
@@ -221,18 +291,3 @@ def test_unreachable_listings_are_one_paragraph_and_change_nothing(setup: Setup)
     assert "connection refused" in errors[0] and "The family file was not changed." in errors[0]
     assert "note: skipped python.org at " in done.stderr
     assert setup.family.read_bytes() == original
-
-
-def test_versions_are_edited_in_the_file_that_writes_them(tmp_path: Path) -> None:
-    """With `extends:`, the versions may be written in the file extended: that file is the one edited."""
-    parent, child = tmp_path / "images.yaml", tmp_path / "child.yaml"
-    parent.write_text(MINIMAL)
-    child.write_text("extends: images.yaml  # only the repository differs\nrepository: other/python\n")
-    current = PythonVersion(version="3.13.15", sha256=SHA)
-    found = Lookup("3.13", current, "python.org", "3.13.16", Release("3.13.16", "Python-3.13.16.tar.xz", "http://x"))
-    new_sha = "b" * 64
-    edited = _edit_versions(child, [found], {"3.13": new_sha})
-    bumped = MINIMAL.replace(f"version: 3.13.15, sha256: {SHA}", f"version: 3.13.16, sha256: {new_sha}")
-    assert edited == {str(parent): (MINIMAL, bumped)}
-    child.write_text(f'extends: images.yaml\npython:\n  versions:\n    "3.13": {{version: 3.13.15, sha256: {SHA}}}\n')
-    assert list(_edit_versions(child, [found], {"3.13": new_sha})) == [str(child)]

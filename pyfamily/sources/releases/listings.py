@@ -151,28 +151,36 @@ def split_template(template: str) -> tuple[str, list[str]] | None:
 
 
 class Listings:
-    """Directory indexes and small files read over one session, each at most once a run; a failure is kept too."""
+    """Directory indexes and files read over one session, each at most once a run; a failure is kept too."""
 
     def __init__(self, session: requests.Session, limits: Limits = LISTING_LIMITS) -> None:
         self._session, self._limits = session, limits
-        self._texts: dict[str, str | Skip] = {}
+        self._bodies: dict[str, bytes | Skip] = {}
 
     def text(self, url: str) -> str:
-        """The body of url as text; Skip (kept for the next call) says why it could not be read."""
-        if url not in self._texts:
-            body = io.BytesIO()
-            try:
-                download(self._session, url, body, self._limits, name="a release listing", html=True)
-                self._texts[url] = body.getvalue().decode("utf-8", errors="replace")
-            except Skip as skipped:
-                self._texts[url] = Skip(f"{redact_url(url)}: {skipped}")
-        known = self._texts[url]
-        if isinstance(known, Skip):
-            raise known
-        return known
+        """The body of url as text (a directory index: an HTML page is welcome); Skip (kept for the next call)
+        says why it could not be read."""
+        return self._body(url, html=True, limits=self._limits).decode("utf-8", errors="replace")
+
+    def data(self, url: str, limits: Limits | None = None) -> bytes:
+        """The bytes url serves (an index or a .dsc: an HTML page is refused as not the file), within limits."""
+        return self._body(url, html=False, limits=limits or self._limits)
 
     def entries(self, folder: str) -> list[str]:
         return parse_listing(self.text(folder))
+
+    def _body(self, url: str, html: bool, limits: Limits) -> bytes:
+        if url not in self._bodies:
+            body = io.BytesIO()
+            try:
+                download(self._session, url, body, limits, name="a release listing", html=html)
+                self._bodies[url] = body.getvalue()
+            except Skip as skipped:
+                self._bodies[url] = Skip(f"{redact_url(url)}: {skipped}")
+        known = self._bodies[url]
+        if isinstance(known, Skip):
+            raise known
+        return known
 
 
 def _shown(url: str) -> str:

@@ -1,22 +1,23 @@
 """Choose the newest final patch release of each Python minor from the release sources' listings.
 
 Pre-releases are never chosen. Sources are tried in order for each minor: one that cannot be read is skipped with a
-note, and the first that lists a final release of the minor answers for it. For a Debian pool, the sha256 its .dsc
-files publish for the tarball is kept, for the tarball's check (tarball.py).
+note, and the first that lists a final release of the minor answers for it. A Debian archive is read through its
+signed indexes (debian.py), which also give the sha256 Debian signed for the tarball, the one tarball.py wants; a
+directory index (python.org, a mirror) vouches for nothing: a release found there is pinned only if a Debian archive
+signed the same tarball (its orig tarball is python.org's), else it carries no sha256 and is refused.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from debian.deb822 import Dsc
 from packaging.version import Version
 
 from pyfamily.config import PythonVersion
 from pyfamily.errors import ReleaseError
 from pyfamily.sources.download import Skip
+from pyfamily.sources.releases.debian import SignedArchives, SignedSource, debian_suites
 from pyfamily.sources.releases.listings import (
     PLACEHOLDER,
     Listings,
@@ -26,6 +27,7 @@ from pyfamily.sources.releases.listings import (
     split_template,
     versions_listed,
 )
+from pyfamily.sources.releases.openpgp import debian_keyring
 
 MAX_CHECKED = 5  # newer folders of one minor whose contents are listed before the source is given up
 
@@ -63,8 +65,9 @@ class Release:
     version: str
     filename: str
     url: str
-    published_sha256: str | None = None  # the checksum the source publishes for it, when it does
-    published_in: str | None = None
+    published_sha256: str | None = None  # the sha256 a verified signature vouches for; None: nothing vouches for it
+    published_in: str | None = None  # the file that lists it (a .dsc)
+    signed_by: str | None = None  # the chain of signed files that vouches for it, as the table shows it
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,15 @@ class _Unanswered(Exception):
 
 
 def find_releases(
-    versions: dict[str, PythonVersion], sources: Sequence[ReleaseSource], listings: Listings, note: Note
+    versions: dict[str, PythonVersion],
+    sources: Sequence[ReleaseSource],
+    listings: Listings,
+    note: Note,
+    archives: SignedArchives | None = None,
 ) -> list[Lookup]:
     """One Lookup per minor (in the order given), asking the sources in order; a ReleaseError naming every minor
-    no source answered for, and why, if there is one."""
+    no source answered for, and why, if there is one (or the first failed signature or checksum)."""
+    archives = archives or SignedArchives(listings, debian_keyring(), debian_suites())
     lookups: list[Lookup] = []
     missing: list[str] = []
     reasons: dict[str, list[str]] = {}  # source: why it did not answer, each reason once
@@ -101,7 +109,7 @@ def find_releases(
 
     for minor, current in versions.items():
         try:
-            lookups.append(find_release(minor, current, sources, listings, note_once))
+            lookups.append(find_release(minor, current, sources, listings, note_once, archives))
         except _Unanswered as unanswered:
             missing.append(minor)
             for who, why in unanswered.reasons:
@@ -121,7 +129,12 @@ def find_releases(
 
 
 def find_release(
-    minor: str, current: PythonVersion, sources: Sequence[ReleaseSource], listings: Listings, note: Note
+    minor: str,
+    current: PythonVersion,
+    sources: Sequence[ReleaseSource],
+    listings: Listings,
+    note: Note,
+    archives: SignedArchives | None = None,
 ) -> Lookup:
     """Ask each source in turn for minor's releases; the first that lists a final one answers."""
     if filename_pattern(current) is None:
@@ -130,23 +143,28 @@ def find_release(
             "newer tarball cannot be derived; write the tarball with its version, or leave `tarball` out"
         )
         raise _Unanswered([(f'python.versions."{minor}"', why)])
+    archives = archives or SignedArchives(listings, debian_keyring(), debian_suites())
     reasons: list[tuple[str, str]] = []
     for source in sources:
         try:
-            lookup = _ask(source, minor, current, listings)
+            if source.debian:
+                lookup = _ask_debian(source, minor, current, archives, note)
+            else:
+                lookup = _ask(source, minor, current, listings)
         except Skip as skipped:
             reasons.append((source.name, str(skipped)))
             note(f"skipped {source.name}: {skipped}")
             continue
         if lookup is not None:
-            return lookup
+            return _countersigned(lookup, sources, archives, note)
         reasons.append((source.name, f"lists no final release of Python {minor}"))
         note(f"{source.name} lists no final release of Python {minor}")
     raise _Unanswered(reasons)
 
 
 def _ask(source: ReleaseSource, minor: str, current: PythonVersion, listings: Listings) -> Lookup | None:
-    """source's answer for minor, None if it lists no final release of it; Skip if it cannot be read."""
+    """source's answer for minor from its directory indexes, None if it lists no final release of it; Skip if it
+    cannot be read. Nothing vouches for such a tarball: its Release carries no published sha256."""
     template = source.template(current)
     split = split_template(template) if template else None
     if template is None:
@@ -155,35 +173,95 @@ def _ask(source: ReleaseSource, minor: str, current: PythonVersion, listings: Li
         raise Skip("its URL cannot be listed ({version} is not in its path)")
     folder, segments = split
     listed = final_releases(versions_listed(listings.entries(folder), segments[0], len(segments) > 1), minor)
+
+    def release_of(version: str) -> Release | None:
+        url = template.replace(PLACEHOLDER, version)
+        parent, name = url.rsplit("/", 1)
+        if len(segments) > 1 and name not in listings.entries(parent + "/"):
+            return None  # a folder made for a release still in its candidates, say: not released yet
+        return Release(version, current.filename.replace(current.version, version), url)
+
+    return _answer(source, minor, current, listed, release_of)
+
+
+def _ask_debian(
+    source: ReleaseSource, minor: str, current: PythonVersion, archives: SignedArchives, note: Note
+) -> Lookup | None:
+    """A Debian archive's answer for minor from its signed indexes (debian.py), with the sha256 they vouch for."""
+    signed = archives.sources(source.name, source.root, _debian_package(source, current), note)
+    listed = final_releases(signed, minor)
+    return _answer(source, minor, current, listed, lambda v: _debian_release(source, current, v, signed, archives))
+
+
+def _debian_package(source: ReleaseSource, current: PythonVersion) -> str:
+    template = source.template(current)
+    if template is None:
+        raise Skip(f"it keeps no tarball named like {current.filename}")
+    return template.rsplit("/", 1)[1].split("_", 1)[0]  # python3.13, of python3.13_{version}.orig.tar.xz
+
+
+def _debian_release(
+    source: ReleaseSource,
+    current: PythonVersion,
+    version: str,
+    signed: dict[str, SignedSource],
+    archives: SignedArchives,
+) -> Release | None:
+    """version's Release with the sha256 the archive signed; None if its .dsc has no orig tarball compressed as the
+    pinned one is (or the archive has no such version)."""
+    template, entry = source.template(current), signed.get(version)
+    if template is None or entry is None:
+        return None
+    name = template.rsplit("/", 1)[1].replace(PLACEHOLDER, version)
+    orig = archives.orig(source.root, entry, name)
+    if orig is None:
+        return None
+    url = f"{source.root.rstrip('/')}/{entry.directory}/{name}"
+    filename = current.filename.replace(current.version, version)
+    return Release(version, filename, url, orig.sha256, orig.dsc_url, orig.chain)
+
+
+def _countersigned(lookup: Lookup, sources: Sequence[ReleaseSource], archives: SignedArchives, note: Note) -> Lookup:
+    """lookup, its release given the sha256 a Debian archive signed for that very version when its own source vouches
+    for nothing (python.org, a mirror: CPython's orig tarball in Debian is python.org's, byte for byte); unchanged
+    if no archive carries it, and then refused by fetch_release()."""
+    release = lookup.release
+    if release is None or release.published_sha256 is not None:
+        return lookup
+    for source in (s for s in sources if s.debian):
+        try:
+            signed = archives.sources(source.name, source.root, _debian_package(source, lookup.current), note)
+            found = _debian_release(source, lookup.current, release.version, signed, archives)
+        except Skip as skipped:
+            note(f"skipped {source.name}: {skipped}")
+            continue
+        if found is not None:
+            vouched = f"{source.name}: {found.signed_by}"
+            return replace(
+                lookup,
+                release=replace(
+                    release, published_sha256=found.published_sha256, published_in=found.published_in, signed_by=vouched
+                ),
+            )
+    return lookup
+
+
+def _answer(
+    source: ReleaseSource,
+    minor: str,
+    current: PythonVersion,
+    listed: dict[Version, str],
+    release_of: Callable[[str], Release | None],
+) -> Lookup | None:
+    """The Lookup for the newest listed release newer than the pin that release_of() finds; None if none listed."""
     if not listed:
         return None
     pinned = parse_version(current.version)
     newer = [text for version, text in listed.items() if pinned is None or version > pinned]
     for version in newer[:MAX_CHECKED]:
-        url = template.replace(PLACEHOLDER, version)
-        parent, name = url.rsplit("/", 1)
-        if len(segments) > 1 and name not in listings.entries(parent + "/"):
-            continue  # a folder made for a release still in its candidates, say: not released yet
-        filename = current.filename.replace(current.version, version)
-        published, published_in = _published_sha256(source, listings, parent, name) if source.debian else (None, None)
-        return Lookup(minor, current, source.name, version, Release(version, filename, url, published, published_in))
+        release = release_of(version)
+        if release is not None:
+            return Lookup(minor, current, source.name, version, release)
     # Nothing newer is released there (a newer folder may hold only a release candidate yet): the newest it has.
     newest = next((text for version, text in listed.items() if pinned is None or version <= pinned), current.version)
     return Lookup(minor, current, source.name, newest, None)
-
-
-def _published_sha256(
-    source: ReleaseSource, listings: Listings, folder: str, name: str
-) -> tuple[str, str] | tuple[None, None]:
-    """The sha256 a Debian pool's .dsc files publish for the orig tarball `name`, and which .dsc said so."""
-    stem = name.split(".orig.", 1)[0]  # python3.13_3.13.16
-    try:
-        dscs = sorted(e for e in listings.entries(folder + "/") if e.startswith(stem + "-") and e.endswith(".dsc"))
-        for dsc in reversed(dscs):
-            url = f"{folder}/{dsc}"
-            for entry in Dsc(listings.text(url).splitlines()).get("Checksums-Sha256") or []:
-                if entry.get("name") == name and re.fullmatch(r"[0-9a-f]{64}", entry.get("sha256", "")):
-                    return str(entry["sha256"]), url
-    except (Skip, ValueError, TypeError, AttributeError):
-        pass  # no readable .dsc: the tarball is still checked by its contents
-    return None, None

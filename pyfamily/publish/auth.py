@@ -8,6 +8,12 @@
 - `parse_challenges(header)`: the challenges of a `WWW-Authenticate` header (`Basic realm=...`, `Bearer
   realm=...,service=...,scope=...`).
 - `api_host(host)`: where the API of a registry name lives (Docker Hub's `docker.io` -> `registry-1.docker.io`).
+- Where credentials may go: `same_origin(url, owner)` (credentials and tokens belong to one origin, the scheme,
+  host and port of `owner`: the registry's base URL, or a token realm), `hop(host, url, previous)` (`url`, unless it
+  may not be asked at all after `previous`: not http(s), or a step down from https to http), and `NoNetrc`
+  (a requests auth that keeps ~/.netrc credentials out). `basic(credentials)` is a Basic Authorization value,
+  `token_in(body)` the token of a token service's JSON answer.
+- `refused(host, path, credentials, summary)`: the error saying how to log in, for no credentials or refused ones.
 
 Secrets never reach a message: `Credentials` hides its secret from repr, and errors name only the file and
 the helper, never what they hold.
@@ -24,9 +30,12 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
 
 from pyfamily.errors import UserError
-from pyfamily.redaction import redact_text
+from pyfamily.redaction import redact_text, remote_text
 
 DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"  # the key `docker login` uses for Docker Hub
@@ -36,6 +45,7 @@ HELPER_TIMEOUT = 30.0
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _SCHEME = re.compile(rf"[\s,]*({_TOKEN})")
 _PARAM = re.compile(rf"""[\s,]*({_TOKEN})\s*=\s*("(?:[^"\\]|\\.)*"|{_TOKEN})""")
+_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,64 @@ def parse_challenges(header: str) -> list[Challenge]:
 
 def api_host(host: str) -> str:
     return "registry-1.docker.io" if host.lower() in DOCKER_HUB else host
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, its default port filled in; None for any other URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname, port or _PORTS[scheme]
+
+
+def same_origin(url: str, owner: str) -> bool:
+    """True when `url` may receive what belongs to `owner`: the same scheme, host and port, nothing else being
+    the same party (another port of one host may be another service; http is not https)."""
+    where = origin(url)
+    return where is not None and where == origin(owner)
+
+
+def hop(host: str, url: str, previous: str) -> str:
+    """`url`, when it may be asked at all after `previous`; else a UserError: it is not http(s), or it steps down
+    from https to http, where everything sent would travel unencrypted."""
+    where = origin(url)
+    if where is None:
+        problem = "which is not an http(s) URL"
+    elif where[0] == "http" and urlsplit(previous).scheme.lower() == "https":
+        problem = "a step down from https to plain http, where everything sent would travel unencrypted"
+    else:
+        return url
+    raise UserError(
+        f"The registry {host} points the client at {remote_text(url, 200)}, {problem}; refused: the registry (or a "
+        "proxy in front of it) is misconfigured; tell its operators."
+    )
+
+
+class NoNetrc(requests.auth.AuthBase):
+    """A session-wide auth that adds nothing, so requests never takes ~/.netrc credentials (which would replace
+    our Authorization header, tokens included) while proxies from the environment still apply."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def basic(credentials: Credentials) -> str:
+    return "Basic " + base64.b64encode(f"{credentials.username}:{credentials.secret}".encode()).decode("ascii")
+
+
+def token_in(body: bytes) -> str | None:
+    """The token of a token service's JSON answer (`token`, or OAuth2's `access_token`), or None."""
+    try:
+        answer = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    token = (answer.get("token") or answer.get("access_token")) if isinstance(answer, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def config_path(explicit: Path | None = None) -> Path:
@@ -190,6 +258,18 @@ def credentials_for(host: str, path: Path) -> Credentials | None:
         if found is not None:
             return found
     return _from_auths(_entry(config.get("auths"), host), path)
+
+
+def refused(host: str, path: Path, credentials: Credentials | None, summary: str) -> UserError:
+    """The error for a registry that wants credentials: there are none, or it refused them (its answer was
+    `summary`, already cleaned of control characters)."""
+    hint = login_hint(host, path)
+    if credentials is None:
+        return UserError(f"The registry {host} asks for credentials and the docker config has none for it: {hint}.")
+    return UserError(
+        f"The registry {host} refused the credentials from {credentials.source} ({summary}): they are wrong, "
+        f"expired, or may not push here; {hint}."
+    )
 
 
 def login_hint(host: str, path: Path) -> str:

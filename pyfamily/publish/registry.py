@@ -32,6 +32,7 @@ A client is for one thread at a time (it holds a requests.Session and a token ca
 
 Every request is retried on transient faults (HTTP 5xx, 429, resets, timeouts) up to `attempts` times; every
 failure is a UserError naming the registry and what was being done, with no credential and no token in it.
+Credentials and tokens go to the registry alone: an upload it sends elsewhere goes without them (see transport).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import docker
 import requests
@@ -54,6 +55,7 @@ from pyfamily.errors import UserError
 from pyfamily.publish import auth, layout
 from pyfamily.publish import index as oci
 from pyfamily.publish.transport import Transient, Transport
+from pyfamily.redaction import remote_text
 
 _REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 _TAG = re.compile(r"\w[\w.-]{0,127}")
@@ -141,19 +143,16 @@ class RegistryClient:
         if upload.status_code != 202 or "Location" not in upload.headers:
             raise t.fault(what, upload)
         with contextlib.suppress(UserError, Transient):  # cancel the empty upload, or let the registry expire it
-            t.send("DELETE", urljoin(t.url("/v2/"), upload.headers["Location"]), repository=name)
+            t.send("DELETE", t.location(upload), repository=name)
 
     def tag_digest(self, repository: str, tag: str) -> str | None:
         name, path = self._name(repository), f"/v2/{self._name(repository)}/manifests/{self._tag(tag)}"
         t, what = self.transport, f"looking up the tag {repository}:{tag}"
-        answer = t.retry(what, lambda: t.send("HEAD", path, repository=name, headers={"Accept": _ACCEPT}))
-        if answer.status_code == 404:
+        answer = self._head(what, path, name, 200)
+        if answer is None:
             return None
-        if answer.status_code != 200:
-            raise t.fault(what, answer)
-        digest = answer.headers.get("Docker-Content-Digest")
-        if digest:
-            return digest
+        if answer.headers.get("Docker-Content-Digest"):
+            return answer.headers["Docker-Content-Digest"]
         body = t.retry(what, lambda: t.send("GET", path, repository=name, headers={"Accept": _ACCEPT}))
         if body.status_code != 200:
             raise t.fault(what, body)
@@ -168,14 +167,17 @@ class RegistryClient:
         root = self._cache_dir or Path(self._temporary.name if self._temporary else tempfile.gettempdir())
         return layout.BlobCache(root)
 
+    def _head(self, what: str, path: str, repository: str, *found: int) -> requests.Response | None:
+        """HEAD `path`: its answer when the status is one of `found`, None for 404 (nothing there), else a fault."""
+        t = self.transport
+        answer = t.retry(what, lambda: t.send("HEAD", path, repository=repository, headers={"Accept": _ACCEPT}))
+        if answer.status_code != 404 and answer.status_code not in found:
+            raise t.fault(what, answer)
+        return answer if answer.status_code != 404 else None
+
     def has_blob(self, repository: str, digest: str) -> bool:
-        t, what = self.transport, f"checking for the blob {digest} in {repository}"
-        answer = t.retry(what, lambda: t.send("HEAD", f"/v2/{repository}/blobs/{digest}", repository=repository))
-        if answer.status_code in (200, 307):
-            return True
-        if answer.status_code == 404:
-            return False
-        raise t.fault(what, answer)
+        what, path = f"checking for the blob {digest} in {repository}", f"/v2/{repository}/blobs/{digest}"
+        return self._head(what, path, repository, 200, 307) is not None  # 307: served from elsewhere
 
     def upload_blob(self, repository: str, blob: layout.Blob) -> None:
         """POST an upload, then PUT the whole blob with ?digest=; a transient fault restarts both."""
@@ -185,33 +187,18 @@ class RegistryClient:
             started = t.send("POST", f"/v2/{repository}/blobs/uploads/", repository=repository)
             if started.status_code != 202 or "Location" not in started.headers:
                 raise t.fault(what, started)
-            parts = urlsplit(urljoin(t.url("/v2/"), started.headers["Location"]))
+            parts = urlsplit(t.location(started))  # maybe another origin (a storage service): asked without credentials
             query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("digest", blob.digest)])
-            done = t.send(
-                "PUT",
-                urlunsplit(parts._replace(query=query)),
-                repository=repository,
-                body=blob.path,
-                headers={"Content-Type": "application/octet-stream"},
-            )
+            url, octets = urlunsplit(parts._replace(query=query)), {"Content-Type": "application/octet-stream"}
+            done = t.send("PUT", url, repository=repository, body=blob.path, headers=octets)
             if done.status_code != 201:
                 raise t.fault(what, done)
 
         t.retry(what, attempt)
 
     def has_manifest(self, repository: str, digest: str) -> bool:
-        t, what = self.transport, f"checking for the manifest {digest} in {repository}"
-        answer = t.retry(
-            what,
-            lambda: t.send(
-                "HEAD", f"/v2/{repository}/manifests/{digest}", repository=repository, headers={"Accept": _ACCEPT}
-            ),
-        )
-        if answer.status_code == 200:
-            return True
-        if answer.status_code == 404:
-            return False
-        raise t.fault(what, answer)
+        what, path = f"checking for the manifest {digest} in {repository}", f"/v2/{repository}/manifests/{digest}"
+        return self._head(what, path, repository, 200) is not None
 
     def push_image(self, repository: str, image: str, platforms: Sequence[str] | None = None) -> PushedImage:
         name = self._name(repository)
@@ -244,21 +231,15 @@ class RegistryClient:
     def _put_manifest(self, name: str, reference: str, manifest: bytes, media_type: str, digest: str) -> None:
         where = f"{name}@{reference}" if reference == digest else f"{name}:{reference}"
         t, what = self.transport, f"putting the manifest {digest} as {where}"
-        answer = t.retry(
-            what,
-            lambda: t.send(
-                "PUT",
-                f"/v2/{name}/manifests/{reference}",
-                repository=name,
-                body=manifest,
-                headers={"Content-Type": media_type},
-            ),
-        )
+        path, headers = f"/v2/{name}/manifests/{reference}", {"Content-Type": media_type}
+        answer = t.retry(what, lambda: t.send("PUT", path, repository=name, body=manifest, headers=headers))
         if answer.status_code != 201:
             raise t.fault(what, answer)
         stored = answer.headers.get("Docker-Content-Digest")
         if stored and stored != digest:
-            raise UserError(f"The registry {self.host} stored {name}:{reference} as {stored}, not {digest}.")
+            raise UserError(
+                f"The registry {self.host} stored {name}:{reference} as {remote_text(stored)}, not {digest}."
+            )
 
     def manifest(self, repository: str, digest: str) -> tuple[bytes, str]:
         """The bytes and media type of a manifest, from this client's pushes or from the registry."""

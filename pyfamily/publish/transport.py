@@ -1,37 +1,48 @@
-"""HTTP to one registry: authentication on demand, retries of transient faults, messages without secrets.
+"""HTTP to one registry: authentication on demand, credentials only where they belong, retries of transient faults,
+messages without secrets.
 
 `Transport(host, base_url, config, attempts, backoff, timeout)`:
-- `send(method, url, ...)`: one attempt. A 401 is answered once per call from its `WWW-Authenticate`: Basic ->
-  the docker config's credentials on every later request; Bearer -> a token from the realm for `service` and
+- `send(method, url, ...)`: one attempt; `url` is a path under `base_url` or a URL the registry gave
+  (`location(response)`). A 401 is answered once per call from its `WWW-Authenticate`: Basic -> the docker
+  config's credentials on every later request; Bearer -> a token from the realm for `service` and
   `repository:<name>:pull,push` (asked with the credentials when there are some, anonymously otherwise), cached
   per scope. A second 401, or a 403, raises UserError saying how to log in. HTTP 5xx and 429, resets, timeouts,
   and refusals once the registry has answered raise `Transient`; a refused or unresolvable first connection
-  raises UserError at once (nothing listens there).
+  raises UserError at once (nothing listens there), as does any other failure of requests (TLS, a bad URL).
+- Credentials and tokens go only to the origin they belong to (`may_authenticate`, the one rule): the
+  registry's, or the realm's for the token request; a URL elsewhere (an upload on a storage service) is asked
+  without them, and its 401 is not answered. A URL that is not http(s), or steps down from https to http, is
+  refused before anything is sent (a plain-http realm of an https registry too). requests follows no redirect
+  (a realm's are followed here, MAX_REDIRECTS requests at most) and reads no ~/.netrc. TLS is verified against
+  requests' CA bundle, or the file REQUESTS_CA_BUNDLE names (a private CA).
 - `retry(what, attempt)`: runs `attempt()` up to `attempts` times, sleeping `backoff * 2**n` seconds (or what a
-  429's Retry-After asks, up to 60 s) after a Transient; then raises UserError naming the registry, `what` and
-  the last fault. Connect and every read wait at most `timeout` seconds (an upload's body is not bounded as a
-  whole: a slow but moving upload goes on).
+  429's Retry-After asks, in ASCII digits or as an HTTP date, up to 60 s) after a Transient; then raises UserError
+  naming the registry, `what` and the last fault. Connect and every read wait at most `timeout` seconds (an
+  upload's body is not bounded as a whole: a slow but moving upload goes on).
 - `fault(what, response)`: the UserError for an unexpected answer, with the registry's own error code.
+Whatever a registry wrote (error text, reasons, headers, URLs) reaches a message only through `remote_text`.
 """
 
 from __future__ import annotations
 
-import base64
+import email.utils
 import re
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TypeVar
+from urllib.parse import urljoin
 
 import requests
 import urllib3.exceptions
 
 from pyfamily.errors import UserError
 from pyfamily.publish import auth
-from pyfamily.redaction import redact_text, redact_url
+from pyfamily.redaction import remote_text
 
 T = TypeVar("T")
 MAX_RETRY_AFTER = 60.0
+MAX_REDIRECTS = 5  # requests of one token GET, the realm's redirects followed
 _QUERY = re.compile(r"\?[^\s'\"<>()\[\],;]+")  # "url: /v2/x?_state=..." inside urllib3's messages
 
 
@@ -44,7 +55,7 @@ class Transient(Exception):
 
 
 def _clean(text: str) -> str:
-    return _QUERY.sub("?***", redact_text(text))
+    return _QUERY.sub("?***", remote_text(text))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -54,7 +65,9 @@ def _chain(exc: BaseException) -> list[BaseException]:
     while current is not None and current not in seen:
         seen.append(current)
         inner = next((a for a in current.args if isinstance(a, BaseException)), None)
-        current = current.__cause__ or inner or getattr(current, "reason", None) or current.__context__
+        reason = getattr(current, "reason", None)  # urllib3's wrapped error; but an ssl.SSLError's is a str
+        wrapped = reason if isinstance(reason, BaseException) else None
+        current = current.__cause__ or inner or wrapped or current.__context__
     return seen
 
 
@@ -68,7 +81,7 @@ def _root_cause(exc: BaseException) -> BaseException:
 def describe(exc: BaseException) -> str:
     cause = _root_cause(exc)
     text = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)
-    return _clean(f"{type(cause).__name__}: {text}"[:300])
+    return _clean(f"{type(cause).__name__}: {text}")
 
 
 def _cannot_connect(exc: requests.ConnectionError) -> bool:
@@ -83,17 +96,20 @@ def error_summary(response: requests.Response) -> str:
         errors = response.json().get("errors") or []
         first = errors[0]
         summary += f" {first.get('code', '')}: {first.get('message', '')}".rstrip(": ")
-    except (ValueError, AttributeError, IndexError, TypeError):
+    except (ValueError, AttributeError, IndexError, TypeError, RecursionError):
         summary += f" {response.reason}" if response.reason else ""
-    return _clean(summary[:300])
+    return _clean(summary)
 
 
-class _NoNetrc(requests.auth.AuthBase):
-    """A session-wide auth that adds nothing, so requests never takes ~/.netrc credentials (which would replace
-    our Authorization header, tokens included) while proxies from the environment still apply."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
+def retry_after(value: str) -> float | None:
+    """The seconds a Retry-After asks for: ASCII digits, or an HTTP date; None for anything else."""
+    if re.fullmatch(r"[0-9]{1,9}", value):  # not str.isdigit(), which takes "²" that float() refuses
+        return float(value)
+    try:
+        when = email.utils.parsedate_tz(value)
+        return max(0.0, email.utils.mktime_tz(when) - time.time()) if when else None
+    except (ValueError, IndexError, OverflowError):  # what email.utils raises on some malformed dates
+        return None
 
 
 class Transport:
@@ -104,9 +120,9 @@ class Transport:
         self.attempts, self.backoff, self.timeout = max(1, attempts), backoff, timeout
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "pyfamily-publish"
-        self.session.auth = _NoNetrc()
+        self.session.auth = auth.NoNetrc()
         self._answered = False  # the registry answered once: later refusals are a restart, worth retrying
-        self._basic = False  # it asked for Basic: send the credentials on every request
+        self._basic = False  # it asked for Basic: send the credentials on every request to it
         self._tokens: dict[str, str] = {}  # scope -> bearer token
         self._credentials: auth.Credentials | None = None
         self._looked_up = False
@@ -120,15 +136,25 @@ class Transport:
         return self._credentials
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        return urljoin(self.base_url, path)
 
-    def _authorization(self, scope: str) -> dict[str, str]:
+    def location(self, response: requests.Response) -> str:
+        """The absolute URL of an answer's Location, resolved against the URL that was asked."""
+        return urljoin(response.url or self.base_url, response.headers.get("Location", ""))
+
+    def may_authenticate(self, url: str, owner: str | None = None) -> bool:
+        """The one rule for credentials and tokens: only to the origin they belong to, the registry's (or, for
+        the token request, that of the realm `owner`); a URL elsewhere is asked without them."""
+        return auth.same_origin(url, owner or self.base_url)
+
+    def _authorization(self, scope: str, url: str) -> dict[str, str]:
+        if not self.may_authenticate(url):
+            return {}
         if scope in self._tokens:
             return {"Authorization": f"Bearer {self._tokens[scope]}"}
         credentials = self.credentials() if self._basic else None
         if credentials is not None and not credentials.identity_token:
-            pair = f"{credentials.username}:{credentials.secret}".encode()
-            return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+            return {"Authorization": auth.basic(credentials)}
         return {}
 
     def once(
@@ -138,16 +164,13 @@ class Transport:
         *,
         headers: Mapping[str, str] | None = None,
         body: bytes | Path | None = None,
-        redirects: bool = False,
         auth_pair: tuple[str, str] | None = None,
         form: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
     ) -> requests.Response:
-        """One HTTP exchange; Transient for what another attempt may cure."""
+        """One HTTP exchange, no redirect followed; Transient for what another attempt may cure."""
         stream = body.open("rb") if isinstance(body, Path) else None
-        data: IO[bytes] | bytes | dict[str, str] | None = form
-        if data is None:
-            data = stream if stream is not None else body if isinstance(body, bytes) else None
+        data: IO[bytes] | bytes | dict[str, str] | None = form or stream or (body if isinstance(body, bytes) else None)
         try:
             response = self.session.request(
                 method,
@@ -156,31 +179,35 @@ class Transport:
                 data=data,
                 params=params,
                 timeout=(self.timeout, self.timeout),
-                allow_redirects=redirects,
+                allow_redirects=False,
                 auth=auth_pair,
             )
-        except requests.exceptions.SSLError as exc:
-            raise UserError(
-                f"The registry {self.host} failed the TLS handshake ({describe(exc)}); if it serves "
-                "plain HTTP it must be marked insecure."
-            ) from None
-        except (requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise Transient(describe(exc)) from None
-        except requests.ConnectionError as exc:
-            if not self._answered and _cannot_connect(exc):
-                raise UserError(
-                    f"The registry {self.host} does not answer at {redact_url(url)} "
-                    f"({describe(exc)}); check its name and port, and that it runs."
-                ) from None
-            raise Transient(describe(exc)) from None
+        except requests.RequestException as exc:
+            raise self._failed(url, exc) from None
         finally:
             if stream is not None:
                 stream.close()
         self._answered = True
         if response.status_code >= 500 or response.status_code == 429:
-            wait = response.headers.get("Retry-After", "")
-            raise Transient(error_summary(response), float(wait) if wait.isdigit() else None)
+            raise Transient(error_summary(response), retry_after(response.headers.get("Retry-After", "").strip()))
         return response
+
+    def _failed(self, url: str, exc: requests.RequestException) -> Exception:
+        """What an exception of requests means: a Transient to retry, or a UserError saying what to do."""
+        if isinstance(exc, requests.exceptions.SSLError):
+            return UserError(
+                f"The registry {self.host} failed the TLS handshake at {remote_text(url)} ({describe(exc)}): if it "
+                "serves plain HTTP, give it as http://HOST[:PORT] (or with insecure: true under `registries`); if "
+                "its certificate comes from a private CA, set REQUESTS_CA_BUNDLE to that CA's PEM file."
+            )
+        cut = isinstance(exc, requests.ConnectionError) and (self._answered or not _cannot_connect(exc))
+        if cut or isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError):
+            return Transient(describe(exc))
+        if isinstance(exc, requests.ConnectionError):
+            failed, hint = "does not answer", "check its name and port, and that it runs"
+        else:
+            failed, hint = "could not be asked", "check its name, and tell its operators if that URL came from it"
+        return UserError(f"The registry {self.host} {failed} at {remote_text(url)} ({describe(exc)}); {hint}.")
 
     def send(
         self,
@@ -190,23 +217,22 @@ class Transport:
         repository: str | None = None,
         headers: Mapping[str, str] | None = None,
         body: bytes | Path | None = None,
-        redirects: bool = False,
         authenticate: bool = True,
     ) -> requests.Response:
-        """One attempt at a request, authenticating when the registry asks; raises on 401 and 403."""
-        url, scope = self.url(path), f"repository:{repository}:pull,push" if repository else ""
+        """One attempt at a request, authenticating when the registry asks; raises on 401 and 403 from it."""
+        url = auth.hop(self.host, self.url(path), self.base_url)
+        scope = f"repository:{repository}:pull,push" if repository else ""
+        ours = self.may_authenticate(url)  # another origin (a storage service) is asked without credentials
         for tried in (False, True):
-            response = self.once(
-                method, url, headers={**(headers or {}), **self._authorization(scope)}, body=body, redirects=redirects
-            )
-            if response.status_code != 401 or not authenticate:
+            response = self.once(method, url, headers={**(headers or {}), **self._authorization(scope, url)}, body=body)
+            if response.status_code != 401 or not authenticate or not ours:
                 break
             if tried:
                 raise self._refused(response)
             challenges = auth.parse_challenges(response.headers.get("WWW-Authenticate", ""))
             scope = scope or next((c.params.get("scope", "") for c in challenges), "")
             self._answer(challenges, scope)
-        if response.status_code == 403:
+        if response.status_code == 403 and ours:
             raise UserError(
                 f"The registry {self.host} refuses access ({error_summary(response)}) to "
                 f"{repository or 'its API'}: the account from {self.config} may not push there."
@@ -219,56 +245,42 @@ class Transport:
             self._tokens[scope] = self._token(bearer, scope)
         elif any(c.scheme == "basic" for c in challenges):
             if self.credentials() is None:
-                raise self._no_credentials()
+                raise auth.refused(self.host, self.config, None, "")
             self._basic = True
         else:
             raise UserError(
                 f"The registry {self.host} asks for an authentication this client does not speak "
-                f"({', '.join(c.scheme for c in challenges) or 'no WWW-Authenticate'})."
+                f"({remote_text(', '.join(c.scheme for c in challenges) or 'no WWW-Authenticate', 100)})."
             )
 
     def _token(self, challenge: auth.Challenge, scope: str) -> str:
-        realm = challenge.params["realm"]
+        realm = auth.hop(self.host, challenge.params["realm"], self.base_url)  # https, unless the registry is http
         params = {k: v for k, v in (("service", challenge.params.get("service", "")), ("scope", scope)) if v}
         credentials = self.credentials()
         if credentials is not None and credentials.identity_token:
-            form = {
-                **params,
-                "grant_type": "refresh_token",
-                "refresh_token": credentials.secret,
-                "client_id": "pyfamily",
-            }
-            answer = self.once("POST", realm, form=form)
-        else:
+            grant = {"grant_type": "refresh_token", "refresh_token": credentials.secret, "client_id": "pyfamily"}
+            answer = self.once("POST", realm, form={**params, **grant})
+        else:  # a GET, its redirects followed here: the user and password go to the realm's origin only
             pair = (credentials.username, credentials.secret) if credentials is not None else None
-            answer = self.once("GET", realm, params=params, auth_pair=pair, redirects=True)
+            url, query = realm, params
+            for _ in range(MAX_REDIRECTS):
+                answer = self.once(
+                    "GET", url, params=query, auth_pair=pair if self.may_authenticate(url, realm) else None
+                )
+                if not answer.is_redirect:
+                    break
+                url, query = auth.hop(self.host, self.location(answer), url), {}  # the Location has its query
         if answer.status_code in (401, 403):
-            raise self._refused(answer) if credentials is not None else self._no_credentials()
-        try:
-            token = answer.json().get("token") or answer.json().get("access_token")
-        except (ValueError, AttributeError):
-            token = None
-        if answer.status_code != 200 or not isinstance(token, str) or not token:
+            raise self._refused(answer)
+        token = auth.token_in(answer.content) if answer.status_code == 200 else None
+        if token is None:  # the last of too many redirects included
             raise UserError(
-                f"The token service of {self.host} ({redact_url(realm)}) gave no token ({error_summary(answer)})."
+                f"The token service of {self.host} ({remote_text(realm)}) gave no token ({error_summary(answer)})."
             )
         return token
 
-    def _no_credentials(self) -> UserError:
-        return UserError(
-            f"The registry {self.host} asks for credentials and the docker config has none for it: "
-            f"{auth.login_hint(self.host, self.config)}."
-        )
-
     def _refused(self, response: requests.Response) -> UserError:
-        credentials = self.credentials()
-        if credentials is None:
-            return self._no_credentials()
-        return UserError(
-            f"The registry {self.host} refused the credentials from {credentials.source} "
-            f"({error_summary(response)}): they are wrong, expired, or may not push here; "
-            f"{auth.login_hint(self.host, self.config)}."
-        )
+        return auth.refused(self.host, self.config, self.credentials(), error_summary(response))
 
     def retry(self, what: str, attempt: Callable[[], T]) -> T:
         last = ""

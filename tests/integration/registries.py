@@ -1,13 +1,17 @@
 """Local registries for the publish tests: Debian's docker-registry on 127.0.0.1, and a proxy that misbehaves.
 
-- `serve_registry(root, users=None)`: `docker-registry serve` on a free port with its storage under `root`;
-  `users` ({name: password}) turns on htpasswd auth (bcrypt lines from `htpasswd -Bbn`). Waits at most 10 s for
-  it to answer, stops it (10 s, then kill) on exit.
-- `Proxy(upstream, fail=..., failure=503 | "reset", bearer=None)`: a threaded HTTP server in front of a registry
-  that forwards every request (Host kept, so upload Locations point back at the proxy), except those whose
-  1-based number `fail(n)` picks: answered `failure` (an HTTP status), or "reset" (the connection is closed
-  without an answer). `bearer=(user, password)` makes it a token-auth front: /v2/ wants `Bearer <token>`,
-  /token hands tokens out for those credentials. It counts requests and failures.
+- `serve_registry(root, users=None, tls=None)`: `docker-registry serve` on a free port with its storage under
+  `root`; `users` ({name: password}) turns on htpasswd auth (bcrypt lines from `htpasswd -Bbn`), `tls` (a `Tls`)
+  makes it serve HTTPS (see `servers.make_tls`). Waits at most 10 s for it to answer, stops it (10 s, then kill)
+  on exit.
+- `Proxy(upstream, fail=..., failure=503 | "reset", bearer=None, tls=None, location=None, realm=None)`: a
+  threaded HTTP server in front of a registry that forwards every request (Host kept, so upload Locations point
+  back at the proxy), except those whose 1-based number `fail(n)` picks: answered `failure` (an HTTP status),
+  or "reset" (the connection is closed without an answer). `bearer=(user, password)` makes it a token-auth
+  front: /v2/ wants `Bearer <token>`, /token hands tokens out for those credentials (`realm` names another token
+  service instead). `tls` makes it an HTTPS front (X-Forwarded-Proto: https upstream); `location(value)`
+  rewrites the Location of the registry's answers, as a misconfigured or hostile front would. It counts requests
+  and failures.
 - `write_docker_config(folder, {host: (user, password)})`: a docker config.json with `auths` entries.
 - `buildx(folder, reference, dockerfile, files, platforms, *options)`: a small image built the way the family's
   are (`docker buildx build --platform ... --load`, into the containerd image store); its image ID (the index's
@@ -27,12 +31,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import requests
 
 from pyfamily import engine
+
+from .servers import Server, Tls
 
 START_TIMEOUT = 10.0
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "proxy-connection"}
@@ -57,14 +63,15 @@ class Registry:
     log: Path
 
 
-def _wait_until_up(address: str, process: subprocess.Popen[bytes], log: Path) -> bool:
+def _wait_until_up(address: str, process: subprocess.Popen[bytes], log: Path, tls: Tls | None) -> bool:
     """True once /v2/ answers 200 or 401; False when the process ended (its port was taken); fails after 10 s."""
     deadline = time.monotonic() + START_TIMEOUT
+    url, verify = (f"https://{address}/v2/", str(tls.ca)) if tls else (f"http://{address}/v2/", True)
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         try:
-            if requests.get(f"http://{address}/v2/", timeout=1).status_code in (200, 401):
+            if requests.get(url, timeout=1, verify=verify).status_code in (200, 401):
                 return True
         except requests.RequestException:
             time.sleep(0.1)
@@ -81,7 +88,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def serve_registry(root: Path, users: Mapping[str, str] | None = None) -> Iterator[Registry]:
+def serve_registry(root: Path, users: Mapping[str, str] | None = None, tls: Tls | None = None) -> Iterator[Registry]:
     binary = shutil.which("docker-registry")
     assert binary, "docker-registry is not installed; run scripts/dev/ensure-tools --test"
     root.mkdir(parents=True, exist_ok=True)
@@ -89,18 +96,19 @@ def serve_registry(root: Path, users: Mapping[str, str] | None = None) -> Iterat
     if users:
         (root / "htpasswd").write_text("".join(htpasswd_line(u, p) + "\n" for u, p in users.items()))
         auth = f"auth:\n  htpasswd:\n    realm: pyfamily-test\n    path: {root / 'htpasswd'}\n"
+    served = f"  tls:\n    certificate: {tls.cert}\n    key: {tls.key}\n" if tls else ""
     for _ in range(3):  # another process may take the free port between the probe and the bind
         address = f"127.0.0.1:{free_port()}"
         config = root / "config.yml"
         config.write_text(
             f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
-            f"  delete:\n    enabled: true\nhttp:\n  addr: {address}\n  secret: pyfamily-test\n{auth}"
+            f"  delete:\n    enabled: true\nhttp:\n  addr: {address}\n  secret: pyfamily-test\n{served}{auth}"
         )
         log = root / "registry.log"
         with log.open("ab") as out:
             process = subprocess.Popen([binary, "serve", str(config)], stdout=out, stderr=subprocess.STDOUT)
         try:
-            if _wait_until_up(address, process, log):
+            if _wait_until_up(address, process, log, tls):
                 yield Registry(address, root, process, log)
                 return
         finally:
@@ -143,25 +151,26 @@ class Proxy:
         fail: Callable[[int], bool] = lambda n: False,
         failure: int | str = 503,
         bearer: tuple[str, str] | None = None,
+        tls: Tls | None = None,
+        location: Callable[[str], str] | None = None,
+        realm: str | None = None,
     ) -> None:
         self.upstream, self.fail, self.failure, self.bearer = upstream, fail, failure, bearer
+        self.location, self.https = location, tls is not None
         self.requests = self.failures = 0
         self.tokens: dict[str, str] = {}  # token -> scope it was asked for
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
+        self.server = Server(_Handler, tls)
         self.server.proxy = self  # type: ignore[attr-defined]
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.address, self.url = self.server.address, self.server.url
+        self.realm = realm or f"{self.url}/token"
 
     def __enter__(self) -> Proxy:
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self.server.stop()
 
     def number(self) -> int:
         with self.lock:
@@ -204,7 +213,7 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         name = self.path.removeprefix("/v2/").split("/blobs/")[0].split("/manifests/")[0]
         scope = f',scope="repository:{name}:pull,push"' if "/blobs/" in self.path or "/manifests/" in self.path else ""
-        challenge = f'Bearer realm="http://{proxy.address}/token",service="pyfamily-test"{scope}'
+        challenge = f'Bearer realm="{proxy.realm}",service="pyfamily-test"{scope}'
         self._reply(
             401, {"errors": [{"code": "UNAUTHORIZED", "message": "token needed"}]}, {"WWW-Authenticate": challenge}
         )
@@ -227,6 +236,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         dropped = _HOP | ({"authorization"} if proxy.bearer is not None else set())  # the token was for us
         headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
+        if proxy.https:
+            headers["X-Forwarded-Proto"] = "https"  # the registry writes https Locations, as behind a TLS front
         upstream = requests.request(
             self.command,
             f"http://{proxy.upstream}{self.path}",
@@ -238,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(upstream.status_code)
         for key, value in upstream.headers.items():
             if key.lower() not in _HOP:
-                self.send_header(key, value)
+                self.send_header(key, proxy.location(value) if proxy.location and key.lower() == "location" else value)
         content = b"" if self.command == "HEAD" else upstream.content
         self.send_header(
             "Content-Length",

@@ -1,4 +1,5 @@
-"""pyfamily.publish.auth: WWW-Authenticate parsing and docker config credential lookup (no network)."""
+"""pyfamily.publish.auth: WWW-Authenticate parsing, docker config credential lookup, where credentials may go
+(no network)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from pyfamily.errors import UserError
-from pyfamily.publish.auth import Challenge, Credentials, api_host, config_path, credentials_for, parse_challenges
+from pyfamily.publish.auth import (
+    Challenge,
+    Credentials,
+    api_host,
+    config_path,
+    credentials_for,
+    hop,
+    parse_challenges,
+    same_origin,
+)
 
 SECRET = "s3cr3t-do-not-show"
 
@@ -183,3 +193,50 @@ def test_helper_failures_are_user_errors(tmp_path: Path, helper: Path) -> None:
     missing = write_config(tmp_path / "m", {"credHelpers": {"reg.example": "absent"}})
     with pytest.raises(UserError, match="docker-credential-absent is not on PATH"):
         credentials_for("reg.example", missing)
+
+
+# --- where credentials may go ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "owner", "same"),
+    [
+        ("https://reg.example/v2/x?_state=1", "https://reg.example", True),
+        ("https://REG.example:443/v2/", "https://reg.example", True),  # the default port, a host's case
+        ("http://reg.example/v2/", "https://reg.example", False),  # the scheme
+        ("https://reg.example:5000/v2/", "https://reg.example", False),  # another port may be another service
+        ("https://reg.example.evil.example/v2/", "https://reg.example", False),
+        ("https://reg.example@evil.example/v2/", "https://reg.example", False),  # user info is not the host
+        ("file:///etc/passwd", "https://reg.example", False),
+        ("https://[::1/v2/", "https://reg.example", False),  # not a URL at all
+    ],
+)
+def test_credentials_belong_to_one_scheme_host_and_port(url: str, owner: str, same: bool) -> None:
+    assert same_origin(url, owner) is same
+
+
+@pytest.mark.parametrize(
+    ("url", "previous", "problem"),
+    [
+        ("http://reg.example/v2/x", "https://reg.example/v2/", "step down from https to plain http"),
+        ("http://storage.example/x", "https://reg.example/v2/", "step down from https to plain http"),
+        ("file:///etc/passwd", "https://reg.example/v2/", "not an http"),
+        ("ftp://reg.example/x", "http://reg.example/v2/", "not an http"),
+    ],
+)
+def test_a_hop_that_is_not_http_or_steps_down_to_http_is_refused(url: str, previous: str, problem: str) -> None:
+    with pytest.raises(UserError, match=problem) as caught:
+        hop("reg.example", url, previous)
+    assert "The registry reg.example points the client at" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "previous"),
+    [
+        ("https://storage.example/u?sig=1", "https://reg.example/v2/"),  # another origin: asked, without credentials
+        ("https://reg.example/v2/", "http://reg.example/v2/"),
+        ("http://other.example/v2/", "http://reg.example/v2/"),  # a plain-HTTP registry's own choice
+    ],
+)
+def test_other_hops_are_taken(url: str, previous: str) -> None:
+    assert hop("reg.example", url, previous) == url

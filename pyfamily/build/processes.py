@@ -10,10 +10,12 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 GRACE_SECONDS = 10.0
+POLL_SECONDS = 0.1  # how often a stop looks whether the groups it signalled are gone
 
 
 class Stopped(Exception):
@@ -78,24 +80,37 @@ class Processes:
                 self.signal_number = signal_number
             self._stopping.set()
             running = list(self._running)
-        for process in running:
-            _signal_group(process, signal.SIGTERM)
-        if running:
-            threading.Thread(target=_kill_after_grace, args=(running,), daemon=True).start()
+        groups = [process.pid for process in running]  # each its own session, so its group ID is its PID
+        for group in groups:
+            _signal_group(group, signal.SIGTERM)
+        if groups:
+            threading.Thread(target=_kill_after_grace, args=(groups,), daemon=True).start()
 
     def running(self) -> int:
         with self._lock:
             return len(self._running)
 
 
-def _signal_group(process: subprocess.Popen[str], sig: signal.Signals) -> None:
+def _signal_group(group: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
+        os.killpg(group, sig)
 
 
-def _kill_after_grace(processes: list[subprocess.Popen[str]]) -> None:
-    for process in processes:
-        try:
-            process.wait(timeout=GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
+def _group_exists(group: int) -> bool:
+    try:
+        os.killpg(group, 0)  # signal 0: only asks whether the group has a process (a zombie leader counts)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_after_grace(groups: list[int]) -> None:
+    """SIGKILL every group still there GRACE_SECONDS after the SIGTERM. The group, not its leader, is what is
+    watched: a leader may exit on SIGTERM while a child that ignores it runs on (and holds the output pipe run()
+    reads to its end). A group ID stays reserved while any process of the group exists, so the group killed is the
+    one signalled, short of one emptied and reused within POLL_SECONDS."""
+    deadline = time.monotonic() + GRACE_SECONDS
+    while (groups := [group for group in groups if _group_exists(group)]) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    for group in groups:
+        _signal_group(group, signal.SIGKILL)

@@ -251,7 +251,10 @@ def _http_url(value: str) -> str | None:
 
 
 HttpUrl = Annotated[Text, rule(_http_url)]
-_REGISTRY = re.compile(rf"{_HOST}(?::(?P<port>[0-9]{{1,5}}))?(?:/{_COMPONENT})*")
+# A registry is where the Registry API answers, host[:port] and nothing more: publish (its client, and
+# --registry, which is read by this very rule) pushes to <host>/v2/<repository>/..., so a namespace belongs in
+# `repository:`. tests/unit/test_config_rules.py checks the client takes whatever this rule takes.
+_REGISTRY = re.compile(rf"{_HOST}(?::(?P<port>[0-9]{{1,5}}))?")
 
 
 def _registry_host(value: str) -> str | None:
@@ -259,12 +262,16 @@ def _registry_host(value: str) -> str | None:
         scheme, _, rest = value.partition("://")
         hint = ", with insecure: true for plain HTTP" if scheme == "http" else ""
         return f"{show(value)} has a scheme; give the host alone, like {clip(rest.rstrip('/'))!r}{hint}"
+    host, slash, _ = value.partition("/")
+    if slash and _registry_host(host) is None:
+        return (
+            f"{show(value)} has a path after its host; a registry is host[:port] alone, like {clip(host)!r}, and "
+            "publish pushes to <registry>/<repository>: write a namespace at the start of `repository:` instead "
+            "(like team/python)"
+        )
     found = _REGISTRY.fullmatch(value) if len(value) <= 255 else None
     if found is None or not 0 < int(found.group("port") or 443) <= 65535:
-        return (
-            f"{show(value)} is not a registry: host[:port], optionally followed by a lowercase /namespace "
-            "(like ghcr.io, 127.0.0.1:5000 or registry.example.com/team)"
-        )
+        return f"{show(value)} is not a registry: host[:port] (like ghcr.io or 127.0.0.1:5000)"
     return None
 
 

@@ -1,4 +1,4 @@
-"""The helpers every image carries (apt-install, wait-for-port, find-libdeps), run in
+"""The helpers every image carries (apt-install, wait-for-port, find-libdeps, unpack-debs), run in
 real containers of a Debian trixie image that has them on PATH."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def box(docker_client, helper_image) -> Iterator:
 # --- apt-install ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("helper", ["apt-install", "wait-for-port", "find-libdeps"])
+@pytest.mark.parametrize("helper", ["apt-install", "wait-for-port", "find-libdeps", "unpack-debs"])
 def test_help_states_usage_and_exit_codes(box, helper):
     result = check(box, f"{helper} --help")
     assert "Usage:" in result.out
@@ -103,6 +103,18 @@ def test_apt_install_reads_names_from_stdin(box):
     check(box, script, timeout=300)
     assert "Hello, world!" in check(box, "hello").out
     check(box, "tree -d /etc/apt")
+    assert leftovers(box) == ""
+
+
+@pytest.mark.parametrize("suffixed", ["xz-utils:$(dpkg --print-architecture)-", "xz-utils=5.0-", "xz-utils:all-"])
+def test_apt_install_refuses_apt_action_suffixes_and_removes_nothing(box, suffixed):
+    # apt-get reads "xz-utils:amd64-" as "remove xz-utils": apt-install must refuse the word before apt-get runs.
+    before = check(box, "dpkg-query -W -f '${Status}' xz-utils").out
+    assert before == "install ok installed"
+    result = sh(box, f'apt-install "{suffixed}"', timeout=300)
+    assert result.rc == 2, result
+    assert "as an action" in result.err
+    assert check(box, "dpkg-query -W -f '${Status}' xz-utils").out == before
     assert leftovers(box) == ""
 
 
@@ -279,6 +291,41 @@ def test_find_libdeps_reports_missing_libraries(box):
     assert "libnotthere.so.1" in result.err
 
 
+# A path that ldd's output, read by line, shows as a line of its own naming a library: /usr/bin/xz, which xz-utils
+# owns (and xz needs no xz-utils). Its "/" make it a few nested directories.
+FORGED = r"$'/tmp/nl/ab\n\tforged.so => /usr/bin/xz (0x0000000000000000)\nc'"
+FORGED_PARENT_EXISTS = "f=" + FORGED + ' && mkdir -p "${f%/*}"'
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        FORGED_PARENT_EXISTS + ' && cp /usr/bin/xz "$f"',  # ldd prints the file's path before its libraries
+        "cp /usr/bin/xz /tmp/nl/prog && ln -s /usr/lib $'/tmp/nl/lib\\tdir'",  # a symlink ldd may print a path through
+    ],
+    ids=["elf-file-with-newline", "symlink-with-tab"],
+)
+def test_find_libdeps_refuses_a_path_with_a_control_character(box, make):
+    check(box, f"rm -rf /tmp/nl && mkdir /tmp/nl && {make}")
+    result = sh(box, "find-libdeps /tmp/nl/")
+    assert result.rc == 2, result
+    assert result.out == "", "no package may be printed, the forged one least of all"
+    assert "contains a control character" in result.err
+    assert "/tmp/nl/" in result.err and "\n" not in result.err.rstrip("\n") and "\t" not in result.err, result.err
+
+
+def test_find_libdeps_refuses_a_library_path_with_a_line_break(box):
+    # liblzma found through LD_LIBRARY_PATH: ldd prints its path, and so the forged line.
+    check(
+        box,
+        f"rm -rf /tmp/nl && mkdir -p /tmp/nl/bin && cp /usr/bin/xz /tmp/nl/bin/ && {FORGED_PARENT_EXISTS}"
+        ' && mkdir "$f" && cp -L "$(ldd /usr/bin/xz | grep -o "/[^ ]*/liblzma.so.5")" "$f/"',
+    )
+    result = sh(box, f"LD_LIBRARY_PATH={FORGED} find-libdeps /tmp/nl/bin")
+    assert (result.rc, result.out) == (2, ""), result
+    assert "LD_LIBRARY_PATH" in result.err
+
+
 @pytest.mark.parametrize("args", ["", "/no/such/dir", "--bogus /tmp"])
 def test_find_libdeps_rejects_bad_arguments(box, args):
     assert sh(box, f"find-libdeps {args}").rc == 2
@@ -332,3 +379,70 @@ def test_find_libdeps_makes_a_source_built_lxml_venv_loadable(docker_client, hel
     finally:
         builder.remove(force=True)
         runtime.remove(force=True)
+
+
+# --- unpack-debs ---------------------------------------------------------------------------
+
+TREE = "/tmp/tree"
+RECORDS = f"{TREE}/var/lib/dpkg/status.d"
+
+
+def installed(container) -> str:
+    return check(container, "dpkg-query -W -f '${Package} ${Version} ${Status}\\n'").out
+
+
+def test_unpack_debs_unpacks_files_and_records_without_installing_anything(box):
+    before = installed(box)
+    check(box, f"rm -rf {TREE}")
+    result = check(box, f"unpack-debs {TREE} base-files netbase tzdata netbase", timeout=300)
+    assert check(box, f"readlink {TREE}/bin").out.strip() == "usr/bin"  # base-files' merged-/usr links, first
+    check(box, f"grep -q '^https.*443/tcp' {TREE}/etc/services && test -e {TREE}/usr/share/zoneinfo/Europe/Paris")
+    listed = check(box, f"ls {RECORDS}").out.split()
+    assert listed == [f"{p}{s}" for p in ("base-files", "netbase", "tzdata") for s in ("", ".md5sums")]
+    record = check(box, f"cat {RECORDS}/netbase").out.splitlines()
+    assert record[:2] == ["Package: netbase", "Status: install ok installed"]
+    version = next(line.split(": ", 1)[1] for line in record if line.startswith("Version: "))
+    assert f"unpack-debs: netbase {version}" in result.out
+    check(box, f"cd {TREE} && md5sum --quiet --strict -c {RECORDS}/tzdata.md5sums {RECORDS}/base-files.md5sums")
+    assert installed(box) == before  # the tree is not this system: nothing installed, removed or changed here
+    assert leftovers(box) == ""
+
+
+def test_unpack_debs_leaves_out_what_dpkg_would_and_what_it_is_told(box):
+    check(box, f"rm -rf {TREE}")
+    check(box, f"unpack-debs --path-exclude='/usr/share/zoneinfo/Asia/*' --path-include=/usr/share/zoneinfo/Asia/Tokyo"
+               f" {TREE} tzdata", timeout=300)  # fmt: skip
+    # base's dpkg.cfg.d: no docs but the copyright file
+    assert check(box, f"ls {TREE}/usr/share/doc/tzdata").out.split() == ["copyright"]
+    check(box, f"test -e {TREE}/usr/share/zoneinfo/Asia/Tokyo && ! test -e {TREE}/usr/share/zoneinfo/Asia/Seoul")
+    sums = check(box, f"cat {RECORDS}/tzdata.md5sums").out
+    assert "usr/share/zoneinfo/Asia/Tokyo" in sums and "Asia/Seoul" not in sums and "changelog" not in sums
+    check(box, f"cd {TREE} && md5sum --quiet --strict -c {RECORDS}/tzdata.md5sums")
+
+
+def test_unpack_debs_unknown_package_fails_unpacks_nothing_and_cleans_up(box):
+    check(box, f"rm -rf {TREE}")
+    result = sh(box, f"unpack-debs {TREE} netbase no-such-package-xyz", timeout=300)
+    assert result.rc == 1, result
+    assert "no-such-package-xyz" in result.out + result.err
+    assert sh(box, f"test -e {TREE}/etc/services").rc != 0
+    assert leftovers(box) == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    ["", "/", "/tmp/..", "--bogus /tmp/x netbase", "/tmp/x Netbase", "/tmp/x netbase-", "/tmp/x netbase=6.5",
+     "/tmp/x netbase:amd64", "/tmp/x -- -oAPT::Get::AllowUnauthenticated=1"],
+)  # fmt: skip
+def test_unpack_debs_refuses_bad_arguments_before_anything_runs(box, args):
+    result = sh(box, f"rm -rf /tmp/x; unpack-debs {args}")
+    assert result.rc == 2, result
+    assert sh(box, "test -e /tmp/x/var").rc != 0
+
+
+def test_unpack_debs_reads_names_from_stdin_never_options(box):
+    check(box, f"rm -rf {TREE}")
+    refused = sh(box, f"printf '%s\\n' netbase -oAPT::Get::AllowUnauthenticated=1 | unpack-debs {TREE} -")
+    assert refused.rc == 2 and "-oAPT::Get::AllowUnauthenticated=1" in refused.err, refused
+    check(box, f"printf '# comment\\n\\n  netbase  # inline\\n' | unpack-debs {TREE} -", timeout=300)
+    assert check(box, f"ls {RECORDS}").out.split() == ["netbase", "netbase.md5sums"]

@@ -146,9 +146,24 @@ def test_invalid_package_names_are_usage_errors(apt_install, args, stdin):
     assert result.apt_get == []
 
 
+@pytest.mark.parametrize(
+    "word",
+    ["tzdata:all-", "tzdata=2024a-", "tzdata:amd64=2024a-", "libc6:amd64+", "tzdata=2024a+", "tzdata:all-+"],
+)
+@pytest.mark.parametrize("where", ["argument", "stdin"])
+def test_apt_action_suffixes_in_any_part_are_usage_errors(apt_install, word, where):
+    # apt-get strips a final "-" (remove) or "+" (install) when the whole word names no package: "tzdata:all-"
+    # would remove tzdata, "tzdata=2024a+" install another version than the one written.
+    result = apt_install(word) if where == "argument" else apt_install("-", stdin=f"tree {word}\n")
+    assert result.rc == USAGE_ERROR, result
+    assert result.apt_get == [], "apt-get must not run at all"
+    assert f"'{word}'" in result.err
+    assert "as an action" in result.err
+
+
 def test_every_debian_name_form_reaches_apt_get(apt_install):
     names = ["g++", "libstdc++6", "python3.13", "0ad", "libc6:amd64", "tree=2.2.1-1+b1", "openssl=1:3.5.4-1~deb13u1"]
-    names.append("libc6:i386=2.41-12")
+    names += ["libc6:i386=2.41-12", "c++:all", "python3=3.13.5-1~", "tree=2.2.1-1+b1.1", "tree=1:2"]
     assert installed(apt_install(*names)) == names
 
 

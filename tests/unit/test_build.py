@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -12,6 +15,7 @@ import pytest
 
 from pyfamily import build, config, plan
 from pyfamily.build import lock
+from pyfamily.build import processes as processes_module
 from pyfamily.build.processes import Processes, Stopped
 from pyfamily.build.status import Result, Status
 from pyfamily.errors import BuildError, Interrupted, UserError
@@ -119,6 +123,47 @@ def test_stopping_processes_ends_what_runs_and_refuses_new_ones(tmp_path):
     with pytest.raises(Stopped):
         processes.run(["true"], tmp_path / "log")
     assert "$ sh -c sleep 30 & wait" in (tmp_path / "log").read_text()
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie (killed; its parent, the leader, exited, so init reaps it when it will)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+
+
+def test_stop_kills_the_whole_group_when_its_leader_exited_on_sigterm(tmp_path, monkeypatch):
+    # The leader (sh) dies of SIGTERM; its child ignores SIGTERM (an ignored signal stays ignored across exec), and
+    # holds the output pipe that run() reads to its end. The group must be killed after the grace period anyway.
+    monkeypatch.setattr(processes_module, "GRACE_SECONDS", 1.0)
+    pid_file = tmp_path / "child.pid"
+    script = f"sh -c 'trap \"\" TERM; echo $$ > {pid_file}; exec sleep 120' & wait"
+    processes = Processes()
+    outcome: list[object] = []
+
+    def step() -> None:
+        try:
+            outcome.append(processes.run(["sh", "-c", script], tmp_path / "log"))
+        except Stopped:
+            outcome.append("stopped")
+
+    worker = threading.Thread(target=step, daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    try:
+        processes.stop(15)
+        worker.join(timeout=1.0 + 10)  # the grace period, and a generous bound for the rest
+        assert not worker.is_alive(), "run() still waits for the child that ignored SIGTERM"
+        assert outcome == ["stopped"]
+        assert _dead(child)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
 
 
 def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):

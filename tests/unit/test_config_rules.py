@@ -4,9 +4,11 @@ values that keep it load (normalised where the rule says so)."""
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from pyfamily import config
-from pyfamily.errors import ConfigError
+from pyfamily import config, publish
+from pyfamily.errors import ConfigError, UserError
+from pyfamily.publish.registry import RegistryClient
 
 from .families import MINIMAL, SHA
 
@@ -208,12 +210,12 @@ def test_mirror_urls_that_are_valid(tmp_path):
 
 def test_registries_are_hosts_or_mappings_exposed_as_registry_specs(tmp_path):
     text = (
-        MINIMAL + 'registries: [ghcr.io, "quay.io/team", {host: "127.0.0.1:5000", insecure: true}, {host: r.example}]\n'
+        MINIMAL + 'registries: [ghcr.io, "[::1]:5000", {host: "127.0.0.1:5000", insecure: true}, {host: r.example}]\n'
     )
     family = load_text(tmp_path, text)
     assert family.registries == [
         config.RegistrySpec(host="ghcr.io"),
-        config.RegistrySpec(host="quay.io/team"),
+        config.RegistrySpec(host="[::1]:5000"),
         config.RegistrySpec(host="127.0.0.1:5000", insecure=True),
         config.RegistrySpec(host="r.example", insecure=False),
     ]
@@ -225,7 +227,14 @@ def test_registries_are_hosts_or_mappings_exposed_as_registry_specs(tmp_path):
     [
         ('"https://ghcr.io"', "registries[0]", "has a scheme; give the host alone, like 'ghcr.io'"),
         ('"ghcr.io:99999"', "registries[0]", "is not a registry: host[:port]"),
-        ('"ghcr.io/Team"', "registries[0]", "is not a registry"),
+        ('"ghcr.io/Team"', "registries[0]", "has a path after its host"),
+        (
+            '"quay.io/team"',
+            "registries[0]",
+            "has a path after its host; a registry is host[:port] alone, like 'quay.io'",
+        ),
+        ('{host: "127.0.0.1:5000/a/b"}', "registries[0].host", "write a namespace at the start of `repository:`"),
+        ('"ghcr.io/"', "registries[0]", "has a path after its host"),
         ('{host: "http://127.0.0.1:5000"}', "registries[0].host", "like '127.0.0.1:5000', with insecure: true"),
         ("{host: ghcr.io, insecure: 1}", "registries[0].insecure", "expected true or false"),
         ("{host: ghcr.io, tls: false}", "registries[0].tls", "unknown key (a typo?); valid keys here: host, insecure"),
@@ -233,6 +242,35 @@ def test_registries_are_hosts_or_mappings_exposed_as_registry_specs(tmp_path):
 )
 def test_registry_entries_are_checked(tmp_path, entry, key_path, fragment):
     refused(tmp_path, MINIMAL + f"registries: [{entry}]\n", key_path, "registries", fragment)
+
+
+@pytest.mark.parametrize(
+    ("host", "valid"),
+    [
+        ("ghcr.io", True),
+        ("127.0.0.1:5000", True),
+        ("[::1]:5000", True),
+        ("localhost", True),
+        ("quay.io/team", False),
+        ("r.example:443/a/b", False),
+        ("ghcr.io:99999", False),  # the client takes it; no registry answers there
+    ],
+)
+def test_the_schema_takes_only_registries_publish_can_push_to(tmp_path, host, valid):
+    # What publish's client refuses (after a whole build and verify) is refused when the family file loads;
+    # --registry is read by the same rule.
+    try:
+        RegistryClient(host, cache_dir=tmp_path).close()
+        publishable = True
+    except UserError:
+        publishable = False
+    for parse in (lambda: config.RegistrySpec(host=host), lambda: publish.parse_registry(host)):
+        try:
+            accepted = parse().host == host
+        except (ValidationError, UserError):
+            accepted = False
+        assert accepted == valid
+        assert publishable or not accepted
 
 
 def test_exec_form_lists_are_free_text_on_one_line(tmp_path):

@@ -257,13 +257,14 @@ HttpUrl = Annotated[Text, rule(_http_url)]
 _REGISTRY = re.compile(rf"{_HOST}(?::(?P<port>[0-9]{{1,5}}))?")
 
 
-def _registry_host(value: str) -> str | None:
+def registry_host_complaint(value: str) -> str | None:
+    """Why `value` is not a registry host[:port] (None: it is one); the registry client asks this too."""
     if "://" in value:
         scheme, _, rest = value.partition("://")
         hint = ", with insecure: true for plain HTTP" if scheme == "http" else ""
         return f"{show(value)} has a scheme; give the host alone, like {clip(rest.rstrip('/'))!r}{hint}"
     host, slash, _ = value.partition("/")
-    if slash and _registry_host(host) is None:
+    if slash and registry_host_complaint(host) is None:
         return (
             f"{show(value)} has a path after its host; a registry is host[:port] alone, like {clip(host)!r}, and "
             "publish pushes to <registry>/<repository>: write a namespace at the start of `repository:` instead "
@@ -275,7 +276,7 @@ def _registry_host(value: str) -> str | None:
     return None
 
 
-RegistryHost = Annotated[Text, rule(_registry_host)]
+RegistryHost = Annotated[Text, rule(registry_host_complaint)]
 
 
 def _known_platform(value: str) -> str | None:

@@ -51,6 +51,7 @@ import docker
 import requests
 
 from pyfamily import engine
+from pyfamily.config.values import registry_host_complaint
 from pyfamily.errors import UserError
 from pyfamily.publish import auth, layout
 from pyfamily.publish import index as oci
@@ -59,7 +60,6 @@ from pyfamily.redaction import remote_text
 
 _REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
 _TAG = re.compile(r"\w[\w.-]{0,127}")
-_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?")
 _ACCEPT = ", ".join(oci.MANIFEST_TYPES)
 
 
@@ -100,8 +100,9 @@ class RegistryClient:
         cache_dir: Path | None = None,
         docker_client: docker.DockerClient | None = None,
     ) -> None:
-        if not _HOST.fullmatch(host):
-            raise UserError(f"Not a registry host name: {host!r} (write host or host:port, without http://).")
+        complaint = registry_host_complaint(host)  # the family file's rule, so what it takes the client takes
+        if complaint:
+            raise UserError(f"Not a registry: {complaint}.")
         self.host = host
         base = f"{'http' if insecure else 'https'}://{auth.api_host(host)}"
         self.transport = Transport(

@@ -4,20 +4,26 @@
 The build stage exports exactly the locked versions (main group, plus the chosen extras and groups, with hashes),
 pip-installs them into the venv, then the project itself (non-editable), then runs find-libdeps; the runtime stage
 copies the venv into the thin X.Y exactly like the `app` kind. The project folder is copied into the build
-context honouring its `.dockerignore` (never `.git`), so a changed lock or source file changes the input digest.
+context honouring its `.dockerignore` with Docker's own pattern rules (never `.git`), so a changed lock or source file
+changes the input digest; a symbolic link is copied as a link, and refused when it leads out of the project.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
+import posixpath
 import shutil
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from docker.utils.build import Pattern
+from docker.utils.fnmatch import fnmatch
+
 from pyfamily.config import AppSpec, Config
-from pyfamily.errors import ConfigError
+from pyfamily.digest import digest_of_files
+from pyfamily.errors import ConfigError, UserError
 from pyfamily.kinds.apps import APP_PREFIX, app_draft, app_smoke
 from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Family, Target
@@ -72,62 +78,121 @@ def installer_of(name: str, app: AppSpec, folder: Path) -> str:
     return installer
 
 
-def _ignored(relative: str, patterns: list[tuple[bool, str]]) -> bool:
-    """Simple .dockerignore semantics: globs on the path or any parent folder, `!` re-includes, last match wins."""
-    parts = relative.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    ignored = False
-    for negate, pattern in patterns:
-        if any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
-            ignored = not negate
-    return ignored
-
-
-def _dockerignore(folder: Path) -> list[tuple[bool, str]]:
+def _patterns(app: str, folder: Path) -> list[Pattern]:
+    """The project's .dockerignore patterns, in order, as the docker SDK parses them: `**`, `*`, `?`, `[...]`, `!`
+    exceptions, a leading `/` and `.`/`..` steps dropped (`.` alone means nothing). Not its PatternMatcher, which
+    always keeps .dockerignore: `docker build` leaves it out of the context when a pattern says so."""
     file = folder / ".dockerignore"
-    if not file.is_file():
-        return []
-    patterns = []
-    for line in file.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        negate = line.startswith("!")
-        pattern = os.path.normpath(line.lstrip("!").strip()).lstrip("/")
-        if pattern.startswith("**/"):
-            pattern = pattern[3:]
-        patterns.append((negate, pattern))
-    return patterns
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines() if file.is_file() else []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"apps.{app}.project: {file} cannot be read: {exc}") from None
+    # Read as Docker reads it: stripped lines, blank lines and `#` comments dropped.
+    patterns = [Pattern(line) for line in map(str.strip, lines) if line and not line.startswith("#")]
+    return [pattern for pattern in patterns if pattern.dirs]
 
 
-def project_files(folder: Path) -> list[str]:
-    """The files of the project the image needs, relative, sorted: .dockerignore honoured, never .git and the like."""
-    patterns = _dockerignore(folder)
+def _excluded(relative: str, patterns: list[Pattern]) -> bool:
+    """Docker's rule: the last pattern that matches the path or any folder above it decides; `!` re-includes.
+
+    Not the SDK's PatternMatcher.matches: it tries only the folder as deep as the pattern, so `**/secrets` missed
+    `src/app/secrets/key.pem` once a `!src/app/secrets/...` exception made its walk enter the folder."""
+    parts = relative.split("/")
+    paths = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    excluded = False
+    for pattern in patterns:
+        if any(pattern.match(path) for path in paths):
+            excluded = not pattern.exclusion
+    return excluded
+
+
+def _entered(relative: str, patterns: list[Pattern]) -> bool:
+    """Whether the walk goes into the folder `relative`: it is kept, or an exception may re-include something below
+    it (its leading steps hold a `**`, or match the folder and go deeper), as Docker goes in to look."""
+    if not _excluded(relative, patterns):
+        return True
+    depth = relative.count("/") + 1
+    for pattern in patterns:
+        head = "/".join(pattern.dirs[:depth])
+        if pattern.exclusion and ("**" in head or (len(pattern.dirs) > depth and fnmatch(relative, head))):
+            return True
+    return False
+
+
+def _link_escapes(folder: Path, relative: str, target: str) -> str | None:
+    """Why the link `relative` -> `target` leaves the project, or None. Its text is checked as well as what it
+    resolves to: the context holds the text, and a link chain or a linked folder may lead elsewhere than the text."""
+    if os.path.isabs(target):
+        return "an absolute path, which points outside the project once copied"
+    if posixpath.normpath(posixpath.join(posixpath.dirname(relative), target)).split("/")[0] == "..":
+        return "outside the project"
+    root, resolved = os.path.realpath(folder), os.path.realpath(folder / relative)
+    if os.path.commonpath([root, resolved]) != root:
+        return f"which resolves to {resolved!r}, outside the project"
+    return None
+
+
+def _check(app: str, folder: Path, relative: str) -> None:
+    """Refuse what must not go into the context: a link leaving the project, a socket, pipe or device."""
+    path = folder / relative
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        target = os.readlink(path)
+        reason = _link_escapes(folder, relative, target)
+        if reason is None:
+            return
+        raise UserError(
+            f"apps.{app}.project: the symbolic link {relative!r} in {folder} points to {target!r}, {reason}; the "
+            "image gets only the project's own files. Make it a relative link to a file inside the project, or "
+            "list it in the project's .dockerignore."
+        )
+    if not stat.S_ISREG(mode):
+        raise UserError(
+            f"apps.{app}.project: {relative!r} in {folder} is not a file, folder or symbolic link (a socket, pipe or "
+            "device); list it in the project's .dockerignore."
+        )
+
+
+def project_files(folder: Path, app: str) -> list[str]:
+    """The project's files and links the image gets, relative, sorted: .dockerignore as Docker reads it, never
+    NEVER; a link stays a link (a linked folder is not entered), refused when it leaves the project."""
+    patterns = _patterns(app, folder)
     found = []
-    for root, dirs, files in os.walk(folder):
-        here = Path(root).relative_to(folder).as_posix()
-        keep = []
-        for entry in sorted(dirs):
-            relative = entry if here == "." else f"{here}/{entry}"
-            if entry not in NEVER and not _ignored(relative, patterns) and not Path(root, entry).is_symlink():
-                keep.append(entry)
-        dirs[:] = keep
-        for entry in sorted(files):
-            relative = entry if here == "." else f"{here}/{entry}"
-            if entry in NEVER or _ignored(relative, patterns):
+    for root, dirs, files in os.walk(folder):  # links to folders come in `dirs`, never followed
+        here = Path(root).relative_to(folder)
+        entered = []
+        for entry in sorted(dirs + files):
+            relative = (here / entry).as_posix()
+            if entry in NEVER:
                 continue
-            found.append(relative)
+            if entry in dirs and not Path(root, entry).is_symlink():
+                if _entered(relative, patterns):
+                    entered.append(entry)
+            elif not _excluded(relative, patterns):
+                _check(app, folder, relative)
+                found.append(relative)
+        dirs[:] = entered
     return sorted(found)
 
 
-def copy_project(folder: Path, destination: Path) -> list[str]:
-    """Copy the project's files into `destination`; their relative names."""
-    names = project_files(folder)
+def copy_project(folder: Path, destination: Path, app: str) -> list[str]:
+    """Copy the project's files into `destination`, its links as links with the same text; their relative names."""
+    names = project_files(folder, app)
     for relative in names:
-        target = destination / relative
+        source, target = folder / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / relative, target, follow_symlinks=True)
+        if source.is_symlink():
+            os.symlink(os.readlink(source), target)
+        else:
+            shutil.copyfile(source, target)
     return names
+
+
+def links_digest(destination: Path, names: list[str]) -> str | None:
+    """A digest of the copied links' names and texts (None without links). The context's file digest follows a
+    link to a file and skips a link to a folder or a dangling one, so a link's text is counted here."""
+    links = [f"{name}\0{os.readlink(destination / name)}" for name in names if (destination / name).is_symlink()]
+    return digest_of_files((), *links) if links else None
 
 
 def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
@@ -164,9 +229,13 @@ def _prepare(step: Preparation) -> dict[str, str]:
     if destination.exists():
         shutil.rmtree(destination)
     destination.mkdir()
-    names = copy_project(folder, destination)
+    names = copy_project(folder, destination, step.target.app)
     step.say(f"[{step.target.name}] project {folder}: {len(names)} files")
-    return {"project files": str(len(names))}  # their contents are hashed with the context; the lock pins PyPI
+    parts = {"project files": str(len(names))}  # their contents are hashed with the context; the lock pins PyPI
+    links = links_digest(destination, names)
+    if links is not None:  # only then: a project without links keeps the digest it had
+        parts["project links"] = links
+    return parts
 
 
 PROJECT = Recipe(

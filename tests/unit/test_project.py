@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from pyfamily import config, plan, render
-from pyfamily.errors import ConfigError
+from pyfamily.errors import ConfigError, UserError
 from pyfamily.kinds import project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,13 +110,119 @@ def test_context_honours_dockerignore_never_git(tmp_path: Path) -> None:
     (folder / ".dockerignore").write_text("# comment\ntests\n*.md\n!KEEP.md\n**/__pycache__\n")
     (folder / "src" / "demo" / "__pycache__").mkdir()
     (folder / "src" / "demo" / "__pycache__" / "x.pyc").write_text("")
-    assert project.project_files(folder) == [
+    assert project.project_files(folder, "demo") == [
         ".dockerignore",
         "KEEP.md",
         "pyproject.toml",
         "src/demo/__init__.py",
         "uv.lock",
     ]
+
+
+def tree(folder: Path, files: list[str], dockerignore: str) -> Path:
+    """A project at `folder` holding `files` (each with its name as content) and this .dockerignore."""
+    uv_project(folder)
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(name)
+    (folder / ".dockerignore").write_text(dockerignore)
+    return folder
+
+
+BASE = [".dockerignore", "pyproject.toml", "src/demo/__init__.py", "uv.lock"]  # uv_project's files, always kept
+
+
+def test_double_star_patterns_exclude_at_any_depth(tmp_path: Path) -> None:
+    # Issue 19 item 6: `**/` was stripped and the rest matched from the top, so nested .env and secrets were kept.
+    files = [".env", "src/.env", "src/app/.env", "src/app/secrets/key.pem", "secrets/root.pem", "src/app/main.py"]
+    folder = tree(tmp_path / "p", files, "**/.env\n**/secrets\n")
+    assert project.project_files(folder, "demo") == sorted([*BASE, "src/app/main.py"])
+
+
+def test_exceptions_re_include_and_the_last_match_wins(tmp_path: Path) -> None:
+    # What `docker build` keeps of this tree (checked against the engine): the exception re-includes only
+    # public.pem; key.pem, in the same excluded folder, stays out (the SDK's own walk would let it through).
+    files = ["src/app/secrets/key.pem", "src/app/secrets/public.pem", "docs/a.md", "docs/keep.md", "NOTES.md"]
+    dockerignore = "**/secrets\n!src/app/secrets/public.pem\ndocs\n!**/keep.md\n*.md\n!NOTES.md\n"
+    folder = tree(tmp_path / "p", files, dockerignore)
+    expected = [*BASE, "NOTES.md", "docs/keep.md", "src/app/secrets/public.pem"]
+    assert project.project_files(folder, "demo") == sorted(expected)
+    (folder / ".dockerignore").write_text("**/secrets\n!**/secrets/public.pem\n**/public.pem\n")
+    assert "src/app/secrets/public.pem" not in project.project_files(folder, "demo")  # a later pattern wins
+
+
+def test_directory_patterns_take_everything_below(tmp_path: Path) -> None:
+    files = ["docs/a.md", "src/docs/b.txt", "src/cache/blob", "src/a/b/cache/blob", "README.md", "src/demo/x.md"]
+    folder = tree(tmp_path / "p", files, "/docs/\nsrc/**/cache\n*.md\n")
+    # `/docs/` only at the top, `**` also for no folder at all, `*` never across a `/`: src/demo/x.md stays.
+    assert project.project_files(folder, "demo") == sorted([*BASE, "src/docs/b.txt", "src/demo/x.md"])
+
+
+def test_a_link_inside_the_project_stays_a_link(tmp_path: Path) -> None:
+    folder = tree(tmp_path / "p", ["src/demo/data.txt", "src/demo/other.txt"], "")
+    (folder / "src" / "demo" / "same").write_text("src/demo/data.txt")
+    os.symlink("data.txt", folder / "src" / "demo" / "current")
+    os.symlink("demo", folder / "src" / "alias")  # a linked folder: kept as the link, not entered
+    os.symlink("missing.txt", folder / "src" / "dangling")
+    first = tmp_path / "first"
+    names = project.copy_project(folder, first, "demo")
+    assert {"src/demo/current", "src/alias", "src/dangling"} <= set(names)
+    assert "src/alias/data.txt" not in names
+    for name, text in [("src/demo/current", "data.txt"), ("src/alias", "demo"), ("src/dangling", "missing.txt")]:
+        assert (first / name).is_symlink() and os.readlink(first / name) == text
+    # The input digest counts a link by its text: pointing it at a file of the same bytes changes it.
+    before = project.links_digest(first, names)
+    os.remove(folder / "src" / "demo" / "current")
+    os.symlink("same", folder / "src" / "demo" / "current")
+    second = tmp_path / "second"
+    assert project.links_digest(second, project.copy_project(folder, second, "demo")) != before
+    assert project.links_digest(first, ["src/demo/data.txt"]) is None  # no links: no digest part
+
+
+def outside(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside" / "secret.pem"
+    secret.parent.mkdir()
+    secret.write_text("SECRET")
+    return secret
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [
+        ("src/key.pem", "{secret}"),  # absolute, outside
+        ("src/key.pem", "../../outside/secret.pem"),  # a relative escape
+        ("src/key.pem", "demo/../../../outside/secret.pem"),  # an escape through a folder of the project
+        ("src/key.pem", "{folder}/src/demo/__init__.py"),  # absolute, even into the project: it would dangle
+        ("src/key.pem", "../../p/src/demo/__init__.py"),  # back in by the folder's name, which the context lacks
+    ],
+)
+def test_a_link_out_of_the_project_is_refused(tmp_path: Path, link: str, target: str) -> None:
+    secret, folder = outside(tmp_path), tree(tmp_path / "p", [], "")
+    os.symlink(target.format(secret=secret, folder=folder), folder / link)
+    with pytest.raises(UserError, match=rf"apps\.demo\.project: the symbolic link '{link}' in .*outside the project"):
+        project.copy_project(folder, tmp_path / "ctx", "demo")
+    assert not (tmp_path / "ctx" / link).exists()
+
+
+def test_a_chain_or_a_linked_folder_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    secret, folder = outside(tmp_path), tree(tmp_path / "p", [], "hop\n")
+    os.symlink(secret, folder / "hop")  # not copied itself, but `key.pem` leads through it
+    os.symlink("hop", folder / "key.pem")
+    with pytest.raises(UserError, match=r"'key\.pem' in .* points to 'hop', which resolves to .*secret\.pem"):
+        project.project_files(folder, "demo")
+    os.remove(folder / "key.pem")
+    os.symlink("../outside", folder / "shared")
+    with pytest.raises(UserError, match=r"'shared' in .* points to '\.\./outside', outside the project"):
+        project.project_files(folder, "demo")
+    (folder / ".dockerignore").write_text("hop\nshared\n")  # listed in .dockerignore: left out, no refusal
+    assert project.project_files(folder, "demo") == BASE
+
+
+def test_a_pipe_in_the_project_is_refused(tmp_path: Path) -> None:
+    folder = tree(tmp_path / "p", [], "")
+    os.mkfifo(folder / "events")  # copying it would block on the read
+    with pytest.raises(UserError, match=r"'events' in .* is not a file, folder or symbolic link"):
+        project.copy_project(folder, tmp_path / "ctx", "demo")
 
 
 def test_dockerfile_quotes_every_value(tmp_path: Path) -> None:
@@ -144,9 +251,9 @@ def test_project_files_change_the_digest(tmp_path: Path) -> None:
 
     folder = uv_project(tmp_path / "p")
     first, second = tmp_path / "a", tmp_path / "b"
-    project.copy_project(folder, first)
+    project.copy_project(folder, first, "demo")
     (folder / "uv.lock").write_text("version = 1\n# changed\n")
-    project.copy_project(folder, second)
+    project.copy_project(folder, second, "demo")
     assert digest_of(first) != digest_of(second)
 
 

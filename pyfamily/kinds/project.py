@@ -183,8 +183,8 @@ def copy_project(folder: Path, destination: Path, app: str) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_symlink():
             os.symlink(os.readlink(source), target)
-        else:
-            shutil.copyfile(source, target)
+        else:  # bytes and permission bits, as `docker build` would send them: a script stays executable
+            shutil.copy(source, target)
     return names
 
 

@@ -158,6 +158,15 @@ def test_directory_patterns_take_everything_below(tmp_path: Path) -> None:
     assert project.project_files(folder, "demo") == sorted([*BASE, "src/docs/b.txt", "src/demo/x.md"])
 
 
+def test_the_copy_keeps_permission_bits(tmp_path: Path) -> None:
+    folder = tree(tmp_path / "p", ["bin/serve", "src/demo/data.txt"], "")
+    (folder / "bin" / "serve").chmod(0o755)
+    (folder / "src" / "demo" / "data.txt").chmod(0o600)
+    project.copy_project(folder, tmp_path / "copy", "demo")
+    assert (tmp_path / "copy" / "bin" / "serve").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "copy" / "src" / "demo" / "data.txt").stat().st_mode & 0o777 == 0o600
+
+
 def test_a_link_inside_the_project_stays_a_link(tmp_path: Path) -> None:
     folder = tree(tmp_path / "p", ["src/demo/data.txt", "src/demo/other.txt"], "")
     (folder / "src" / "demo" / "same").write_text("src/demo/data.txt")

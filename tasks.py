@@ -3,7 +3,7 @@
 from invoke import task
 
 from pyfamily import cli
-from pyfamily.build import default_jobs
+from pyfamily.produce import default_jobs
 
 CONFIG_HELP = "family file to use instead of images.yaml (also $PYFAMILY_CONFIG)"
 SELECTION_HELP = {

@@ -30,6 +30,6 @@ def digest_of_files(files: Iterable[tuple[Path, str]], *extra: str) -> str:
 
 
 INPUTS_LABEL = "org.pyfamily.inputs"  # on every image pyfamily makes: the digest of what went into it
-# Input parts (pyfamily.build.cache) are named; these prefixes say which kind of input a part is.
+# Input parts (pyfamily.produce.inputs) are named; these prefixes say which kind of input a part is.
 IMAGE_PART = "image "  # built bytes: a used target's image ID, the bootstrapped rootfs; a refresh may change them
 RECIPE_PART = "recipe "  # a used target by its recipe digest: what the family file and recipes say

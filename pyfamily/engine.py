@@ -26,7 +26,7 @@ SETUP_HINT = "scripts/dev/ensure-docker installs and starts one on a Debian host
 class BuildRequest:
     """One `docker buildx build` into the local image store: a family target (the scheduler asks for it), the
     bootstrapped Debian tree, the SBOM generator, the bench's comparison image. Every build the tool runs is one of
-    these, handed to a backend (pyfamily.build.backend), which runs BuildCli.command(request)."""
+    these, handed to a backend (pyfamily.produce.backend), which runs BuildCli.command(request)."""
 
     name: str  # what its progress lines and messages say it is
     context: Path  # the folder BuildKit gets

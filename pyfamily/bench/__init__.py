@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyfamily import build, config, engine, plan, platforms
+from pyfamily import config, engine, plan, platforms, produce
 from pyfamily.bench import measure
 from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Subject
 from pyfamily.bench.output import chart, table
-from pyfamily.build.backend import DockerCli
-from pyfamily.build.processes import Processes
 from pyfamily.errors import UserError
 from pyfamily.plan import Selection
+from pyfamily.produce.backend import DockerCli
+from pyfamily.produce.processes import Processes
 from pyfamily.util import RECIPES, Say
 
 __all__ = ["Options", "run", "table"]
@@ -47,9 +47,9 @@ class Options:
 def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -> dict[str, Any]:
     family = plan.expand(config.load(options.config), profile)
     selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
-    settings = build.Settings(refresh=refresh, ca_bundle=build.resolve_ca_bundle(family.config))
+    settings = produce.Settings(refresh=refresh, ca_bundle=produce.resolve_ca_bundle(family.config))
     started = time.monotonic()
-    report = build.run(selected, settings, say=lambda line: say(f"  {line}"))
+    report = produce.run(selected, settings, say=lambda line: say(f"  {line}"))
     report.check()
     seconds = time.monotonic() - started
     results = {r.target.name: r for r in report.results}
@@ -65,7 +65,7 @@ def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -
         "wall_seconds": seconds,
         "statuses": {name: r.status.value for name, r in results.items()},
         "cpython_status": cpython.status.value,
-        "cpython_seconds": cpython.seconds if cpython.status == build.Status.BUILT else None,
+        "cpython_seconds": cpython.seconds if cpython.status == produce.Status.BUILT else None,
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from pyfamily import build as builder
 from pyfamily import plan as planner
+from pyfamily import produce
 from pyfamily import publish as publisher
 from pyfamily import verify as verifier
 from pyfamily.cli.family import load
@@ -25,12 +25,12 @@ def settings(
     ca_bundle: str | None = None,
     docker: str | None = None,
     refresh: bool = False,
-) -> builder.Settings:
-    return builder.Settings(
-        jobs=jobs or builder.default_jobs(),
+) -> produce.Settings:
+    return produce.Settings(
+        jobs=jobs or produce.default_jobs(),
         offline=offline,
         docker_cli=docker,
-        ca_bundle=builder.resolve_ca_bundle(family.config, ca_bundle),
+        ca_bundle=produce.resolve_ca_bundle(family.config, ca_bundle),
         revision=git_revision(),
         refresh=refresh,
     )
@@ -60,7 +60,7 @@ def build(
     plan = planner.select(family, chosen)
     chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
     staging = Staging(family, chosen_settings.cache_dir, stage_to, parents_from)
-    handover = builder.Handover(take_parent=staging.take_parent())
+    handover = produce.Handover(take_parent=staging.take_parent())
     if layer_cache:
         where = publisher.parse_registry(layer_cache)
         cache_at = f"{where.host}/{family.config.repository}-cache"
@@ -71,7 +71,7 @@ def build(
         f"{', '.join(family.platforms)})",
         flush=True,
     )
-    report = builder.run(plan, chosen_settings, say=lambda line: print(line, flush=True))
+    report = produce.run(plan, chosen_settings, say=lambda line: print(line, flush=True))
     print(report.summary())
     staging.stage(report)
     report.check()
@@ -82,7 +82,7 @@ def verify(
 ) -> None:
     family = load(config_file, profile, platforms)
     cache_dir = default_cache_dir()
-    with builder.held_locks(family, WORK_DIR, cache_dir, "verify"):
+    with produce.held_locks(family, WORK_DIR, cache_dir, "verify"):
         checks = verifier.verify(planner.select(family, chosen), cache_dir)
     print(verifier.report(checks))
     failed = [c for c in checks if not c.passed]
@@ -105,7 +105,7 @@ def publish(
     destinations = (
         [publisher.parse_registry(text) for text in registries] if registries else list(family.config.registries)
     )
-    with builder.held_locks(family, WORK_DIR, cache_dir, "publish"):
+    with produce.held_locks(family, WORK_DIR, cache_dir, "publish"):
         rows = publisher.publish(
             family.config,
             planner.select(family, chosen),

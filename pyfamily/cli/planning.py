@@ -12,7 +12,6 @@ from tabulate import tabulate
 
 from pyfamily import plan as planner
 from pyfamily import render
-from pyfamily.build import bake, lock
 from pyfamily.cli.family import load
 from pyfamily.cli.pipeline import settings
 from pyfamily.config import PLAIN
@@ -20,6 +19,7 @@ from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.plan import Selection
 from pyfamily.platforms import runner
+from pyfamily.produce import bake, lock
 from pyfamily.render.output import write_tree
 from pyfamily.util import git_source
 
@@ -117,7 +117,7 @@ def bake_file(
     show: bool = False,
     out: str | None = None,
 ) -> str:
-    """The selection as a `docker buildx bake` file (pyfamily.build.bake): the JSON itself with `show`, else what
+    """The selection as a `docker buildx bake` file (pyfamily.produce.bake): the JSON itself with `show`, else what
     was written to `out`. The contexts are rendered into build/contexts, as `invoke build` renders them."""
     if not show and not out:
         raise UserError(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pyfamily import build as builder
 from pyfamily import plan as planner
-from pyfamily.build import Report, Status
+from pyfamily import produce
 from pyfamily.cli.family import load
 from pyfamily.model import Family, Target
 from pyfamily.plan import Selection
+from pyfamily.produce import Report, Status
 from pyfamily.publish import stage
 from pyfamily.util import WORK_DIR, default_cache_dir
 
@@ -52,5 +52,5 @@ def pull(
     plan = planner.select(family, chosen)
     where = stage.location(family.config, source, "--from")
     cache_dir = default_cache_dir()
-    with builder.held_locks(family, WORK_DIR, cache_dir, "pull"):
+    with produce.held_locks(family, WORK_DIR, cache_dir, "pull"):
         stage.pull(family, plan.targets, where, cache_dir, _say)

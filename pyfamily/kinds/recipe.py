@@ -139,7 +139,7 @@ class Recipe:
     internal_tags: Callable[[Config], dict[str, str]] = no_internal_tags
     variables: Variables = no_variables  # extra template variables
     files: Files = no_files  # generated files added to the context (name -> bytes)
-    prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input parts (pyfamily.build.cache)
+    prepare: Prepare | None = None  # fetch or bootstrap inputs; returns extra input parts (pyfamily.produce.inputs)
     # What `build --refresh` asks of an image up to date with its recipe (pyfamily.kinds.freshness): any answer
     # rebuilds it. Most kinds are Debian trees whose packages may have updates.
     freshness: tuple[Freshness, ...] = (apt_updates,)

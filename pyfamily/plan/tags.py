@@ -4,7 +4,7 @@ A target's dated tags of a day form a series: the first is `tags.dated` formatte
 (3.13.15-trixie-20261123), the next ones add .1, .2, ... (3.13.15-trixie-20261123.1). A freshly built image that
 has none of its day's series gets the next free one, so a second build on the same day never moves the first's
 tag; an image that already has one (the same image built again) keeps it. Which tags an image has is read from the
-engine (pyfamily.build.dated); the choice itself is pure and lives here.
+engine (pyfamily.produce.dated); the choice itself is pure and lives here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def moving_tags(templates: Sequence[str], fields: dict[str, str]) -> tuple[str, 
 
 def image_refs(target: Target) -> tuple[str, ...]:
     """Every reference a build of `target` tags: its local ref, then <repository>:<tag> for each moving tag, each
-    once (the dated tag is added once the image is built; pyfamily.build.dated)."""
+    once (the dated tag is added once the image is built; pyfamily.produce.dated)."""
     return tuple(dict.fromkeys([target.ref, *(f"{target.repository}:{tag}" for tag in target.tags)]))
 
 

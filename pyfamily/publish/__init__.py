@@ -25,12 +25,12 @@ from pydantic import ValidationError
 from tabulate import tabulate
 
 from pyfamily import engine
-from pyfamily.build.cache import CREATED_LABEL, PROFILE_LABEL
-from pyfamily.build.dated import dated_tags
 from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
 from pyfamily.plan import Plan
+from pyfamily.produce.dated import dated_tags
+from pyfamily.produce.inputs import CREATED_LABEL, PROFILE_LABEL
 from pyfamily.publish import layout
 from pyfamily.publish.registry import PushedImage, RegistryClient
 from pyfamily.verify import records

@@ -28,11 +28,11 @@ from pathlib import Path
 import docker.errors
 
 from pyfamily import engine
-from pyfamily.build.dated import add_dated_tag
 from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.platforms import scoped_tag
+from pyfamily.produce.dated import add_dated_tag
 from pyfamily.publish import blob_cache, parse_registry
 from pyfamily.publish import index as oci
 from pyfamily.publish.registry import RegistryClient

@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from pyfamily import build, config, model, plan
+from pyfamily import config, model, plan, produce
 from pyfamily.plan import Selection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +23,9 @@ HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 @dataclass
 class Family:
     family: model.Family
-    results: list[build.Result]
+    results: list[produce.Result]
     ca_marker: str  # a line of the sentinel certificate that was mounted into every download step
-    settings: build.Settings
+    settings: produce.Settings
 
     @property
     def config(self) -> config.Config:
@@ -76,15 +76,15 @@ def build_family(work: Path, selection: Selection | None = None, jobs: int = 2) 
     work.mkdir(parents=True, exist_ok=True)
     family = plan.expand(config.load(FIXTURE))
     bundle, marker = sentinel_bundle(work)
-    settings = build.Settings(jobs=jobs, ca_bundle=bundle, work_dir=work)
-    report = build.run(plan.select(family, selection or Selection()), settings, say=print)
+    settings = produce.Settings(jobs=jobs, ca_bundle=bundle, work_dir=work)
+    report = produce.run(plan.select(family, selection or Selection()), settings, say=print)
     built = Family(family, report.results, marker, settings)
     print(summary_of(built))
     return built
 
 
 def summary_of(family: Family) -> str:
-    return build.summary(family.results)
+    return produce.summary(family.results)
 
 
 def client() -> docker.DockerClient:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pyfamily import config, model, plan, verify
-from pyfamily.build import sbom
-from pyfamily.build.processes import Processes
+from pyfamily.produce import sbom
+from pyfamily.produce.processes import Processes
 from pyfamily.publish import layout
 from pyfamily.verify import attestations
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from pyfamily import cli, engine, kinds
-from pyfamily.build import bake
 from pyfamily.cli import pipeline, planning
 from pyfamily.config import Config
 from pyfamily.kinds import Draft, Index, Listing, Recipe
 from pyfamily.model import FROM, Family
 from pyfamily.plan import Selection
+from pyfamily.produce import bake
 
 from . import support
 

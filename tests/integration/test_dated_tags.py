@@ -17,12 +17,12 @@ import docker.errors
 import pytest
 import requests
 
-from pyfamily import build, config, plan, publish, verify
-from pyfamily.build import scheduler
-from pyfamily.build.dated import dated_tags
+from pyfamily import config, plan, produce, publish, verify
 from pyfamily.config import RegistrySpec
 from pyfamily.model import Family
 from pyfamily.plan import Selection
+from pyfamily.produce import scheduler
+from pyfamily.produce.dated import dated_tags
 from pyfamily.publish import index as oci
 from pyfamily.publish import layout
 from pyfamily.publish.layout import BlobCache
@@ -78,11 +78,11 @@ def platform_manifests(image_id: str) -> dict[str, str]:
     return {entry.platform: entry.digest for entry in local.index.images}
 
 
-def build_base(family: Family, tmp_path: Path, source: str, when: dt.datetime, monkeypatch) -> build.Result:
+def build_base(family: Family, tmp_path: Path, source: str, when: dt.datetime, monkeypatch) -> produce.Result:
     """Build the base target as if at `when`, with `source` as its source label (an input)."""
     monkeypatch.setattr(scheduler, "clock", lambda: when)
-    settings = build.Settings(jobs=1, ca_bundle=None, work_dir=tmp_path / "work", source=source)
-    (result,) = build.run(plan.select(family, Selection(names=("base",))), settings, say=print).results
+    settings = produce.Settings(jobs=1, ca_bundle=None, work_dir=tmp_path / "work", source=source)
+    (result,) = produce.run(plan.select(family, Selection(names=("base",))), settings, say=print).results
     assert result.status.good, result.detail
     return result
 

@@ -7,12 +7,12 @@ import contextlib
 import docker.errors
 import pytest
 
-from pyfamily import build, config, kinds, plan, platforms, verify
-from pyfamily.build.dated import dated_tags
+from pyfamily import config, kinds, plan, platforms, produce, verify
 from pyfamily.errors import BuildError
 from pyfamily.kinds import Draft, Recipe
 from pyfamily.model import FROM
 from pyfamily.plan import Selection
+from pyfamily.produce.dated import dated_tags
 
 from . import support
 
@@ -141,7 +141,7 @@ def test_base_is_slim(family):
 
 def test_second_build_rebuilds_nothing(family, tmp_path):
     before = {t.name: support.image_id(t.ref) for t in family.targets.values()}
-    again = build.run(plan.select(family.family, Selection()), family.settings, say=print).results
+    again = produce.run(plan.select(family.family, Selection()), family.settings, say=print).results
     assert {r.target.name: r.status for r in again} == {name: "up to date" for name in before}
     assert {t.name: support.image_id(t.ref) for t in family.targets.values()} == before
 
@@ -158,17 +158,17 @@ python:
     "3.13": {{version: 3.13.15, sha256: {family.config.python.versions["3.13"].sha256}}}
 """)
     broken = plan.expand(config.load(broken_file))
-    settings = build.Settings(jobs=2, cache_dir=tmp_path / "cache", work_dir=tmp_path / "work")
+    settings = produce.Settings(jobs=2, cache_dir=tmp_path / "cache", work_dir=tmp_path / "work")
     (tmp_path / "cache" / "sources").mkdir(parents=True)
     selection = plan.select(broken, Selection(names=("base", "3.11")))
     try:
-        results = {r.target.name: r for r in build.run(selection, settings, say=print).results}
+        results = {r.target.name: r for r in produce.run(selection, settings, say=print).results}
         assert results["base"].status.good
         assert results["cpython-3.11"].status == "failed"
         assert "a" * 64 in results["cpython-3.11"].detail  # the message names the pinned digest
         assert results["3.11"].status == "skipped"
         with pytest.raises(BuildError, match=r"cpython-3\.11: failed"):
-            build.check(list(results.values()))
+            produce.check(list(results.values()))
         assert support.image_id("pyfamily-fail/python:3.11") == ""
     finally:
         for image in support.client().images.list("pyfamily-fail/python"):
@@ -190,7 +190,7 @@ def test_a_recipe_whose_template_breaks_fails_only_its_own_target(family, tmp_pa
     )
     try:
         broken = plan.expand(family.config)
-        report = build.run(plan.select(broken, Selection(names=("broken",))), family.settings, say=print)
+        report = produce.run(plan.select(broken, Selection(names=("broken",))), family.settings, say=print)
     finally:
         kinds.unregister("broken")
     results = {r.target.name: r for r in report.results}

@@ -17,7 +17,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from pyfamily.build import lock
+from pyfamily.produce import lock
 
 from . import support
 

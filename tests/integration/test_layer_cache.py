@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from pyfamily.build.backend import BuildRequest, DockerCli
-from pyfamily.build.processes import Processes
+from pyfamily.produce.backend import BuildRequest, DockerCli
+from pyfamily.produce.processes import Processes
 
 from . import registries
 

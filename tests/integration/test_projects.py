@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-from pyfamily import build, config, plan, platforms, verify
+from pyfamily import config, plan, platforms, produce, verify
 from pyfamily.errors import ConfigError
 from pyfamily.plan import Selection
 
@@ -50,9 +50,9 @@ def family_file(directory: Path, projects: dict[str, Path]) -> Path:
 
 def build_projects(file: Path, work: Path) -> dict[str, Any]:
     family = plan.expand(config.load(file))
-    settings = build.Settings(jobs=1, ca_bundle=support.HOST_CA_BUNDLE, work_dir=work, cache_dir=work / "cache")
+    settings = produce.Settings(jobs=1, ca_bundle=support.HOST_CA_BUNDLE, work_dir=work, cache_dir=work / "cache")
     (work / "cache" / "sources").mkdir(parents=True, exist_ok=True)
-    report = build.run(plan.select(family, Selection(names=tuple(PROJECTS))), settings, say=print)
+    report = produce.run(plan.select(family, Selection(names=tuple(PROJECTS))), settings, say=print)
     return {r.target.name: r for r in report.results}
 
 

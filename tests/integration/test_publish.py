@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from pyfamily import config, model, plan, publish, verify
-from pyfamily.build.cache import CREATED_LABEL
 from pyfamily.config import RegistrySpec
 from pyfamily.errors import UserError
+from pyfamily.produce.inputs import CREATED_LABEL
 from pyfamily.publish import index
 from pyfamily.verify import records
 

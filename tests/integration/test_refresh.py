@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import build, plan, publish, verify
+from pyfamily import plan, produce, publish, verify
 from pyfamily.config import RegistrySpec
 from pyfamily.kinds.apps import APP_PREFIX
 from pyfamily.kinds.freshness import Probe, app_venv_updates, apt_updates_of
@@ -23,10 +23,10 @@ from . import registries, support
 RUNTIME = Selection(names=("3.13",))  # base, cpython-3.13 and 3.13: the cheapest selection with a CPython
 
 
-def refresh(family: support.Family, selection: Selection) -> dict[str, build.Result]:
+def refresh(family: support.Family, selection: Selection) -> dict[str, produce.Result]:
     settings = dataclasses.replace(family.settings, refresh=True)
-    report = build.run(plan.select(family.family, selection), settings, say=print)
-    print(build.summary(report.results))
+    report = produce.run(plan.select(family.family, selection), settings, say=print)
+    print(produce.summary(report.results))
     return {r.target.name: r for r in report.results}
 
 
@@ -74,7 +74,7 @@ def test_a_debian_update_rebuilds_the_image_that_has_it_and_never_cpython(family
     code, output = support.run(runtime.ref, "dpkg-query -W -f '${Version}' tzdata", network="none")
     assert code == 0 and output != "0.0-1", output
     # The rebuilt image is what its recipe says: a plain build keeps it.
-    again = build.run(plan.select(family.family, RUNTIME), family.settings, say=print).results
+    again = produce.run(plan.select(family.family, RUNTIME), family.settings, say=print).results
     assert {r.target.name: r.status for r in again} == dict.fromkeys(results, "up to date")
     assert support.image_id(runtime.ref) == fresh
 

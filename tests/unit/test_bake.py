@@ -1,4 +1,4 @@
-"""The `docker buildx bake` file of a plan (pyfamily.build.bake): targets, `target:` contexts, tags, platforms,
+"""The `docker buildx bake` file of a plan (pyfamily.produce.bake): targets, `target:` contexts, tags, platforms,
 names, labels, the CA secret, and contexts rendered as `invoke build` renders them. No engine needed."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from pyfamily import cli, config, engine, plan, platforms, render
-from pyfamily.build import bake, cache
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan, Selection
+from pyfamily.produce import bake, inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "family.yaml"
@@ -121,9 +121,9 @@ def test_labels_are_those_known_before_the_build(family, monkeypatch):
     labels = bake.stable_labels(chosen, family["3.13"], "abc123", "https://example.org/pyfamily.git")
     assert labels["org.opencontainers.image.revision"] == "abc123"
     assert labels["org.opencontainers.image.version"] == "3.13.15"
-    assert labels[cache.PROFILE_LABEL] == "fast"
-    assert cache.CREATED_LABEL not in labels and bake.BASE_DIGEST_LABEL not in labels
-    assert not {cache.RECIPE_LABEL, cache.PARTS_LABEL, "org.pyfamily.inputs"} & set(labels)
+    assert labels[inputs.PROFILE_LABEL] == "fast"
+    assert inputs.CREATED_LABEL not in labels and bake.BASE_DIGEST_LABEL not in labels
+    assert not {inputs.RECIPE_LABEL, inputs.PARTS_LABEL, "org.pyfamily.inputs"} & set(labels)
 
 
 def test_a_context_invoke_build_prepared_is_kept_a_changed_one_rendered_anew(family, tmp_path):

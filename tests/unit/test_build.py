@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import build, config, plan
-from pyfamily.build import lock
-from pyfamily.build import processes as processes_module
-from pyfamily.build.processes import Processes, Stopped
-from pyfamily.build.status import Result, Status
+from pyfamily import config, plan, produce
 from pyfamily.errors import BuildError, Interrupted, UserError
+from pyfamily.produce import lock
+from pyfamily.produce import processes as processes_module
+from pyfamily.produce.processes import Processes, Stopped
+from pyfamily.produce.status import Result, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,15 +32,15 @@ def test_ca_bundle_precedence(family, tmp_path, monkeypatch):
     flag, env = tmp_path / "flag.pem", tmp_path / "env.pem"
     flag.write_text("x")
     env.write_text("y")
-    monkeypatch.setenv(build.CA_BUNDLE_ENV, str(env))
-    assert build.resolve_ca_bundle(family, str(flag)) == flag
-    assert build.resolve_ca_bundle(family) == env
-    assert build.resolve_ca_bundle(family, "none") is None
-    monkeypatch.delenv(build.CA_BUNDLE_ENV)
-    expected = build.HOST_CA_BUNDLE if build.HOST_CA_BUNDLE.is_file() else None
-    assert build.resolve_ca_bundle(family) == expected
+    monkeypatch.setenv(produce.CA_BUNDLE_ENV, str(env))
+    assert produce.resolve_ca_bundle(family, str(flag)) == flag
+    assert produce.resolve_ca_bundle(family) == env
+    assert produce.resolve_ca_bundle(family, "none") is None
+    monkeypatch.delenv(produce.CA_BUNDLE_ENV)
+    expected = produce.HOST_CA_BUNDLE if produce.HOST_CA_BUNDLE.is_file() else None
+    assert produce.resolve_ca_bundle(family) == expected
     with pytest.raises(UserError, match="does not exist"):
-        build.resolve_ca_bundle(family, str(tmp_path / "missing.pem"))
+        produce.resolve_ca_bundle(family, str(tmp_path / "missing.pem"))
 
 
 def test_locks_cover_the_work_folder_and_the_engine_repository(tmp_path):
@@ -75,7 +75,7 @@ def test_lock_held_by_another_process_names_it(tmp_path):
             f"""
 import sys, time
 sys.argv = ["invoke", "build", "--version", "3.13"]
-from pyfamily.build import lock
+from pyfamily.produce import lock
 from pathlib import Path
 with lock.hold([Path({str(path)!r})], "build"):
     print("held", flush=True)
@@ -175,20 +175,20 @@ def test_summary_and_check_name_what_failed_and_its_log(family, tmp_path):
         Result(targets["cpython-3.13"], Status.FAILED, 3.0, detail=f"exit 2; see {log}", log=log),
         Result(targets["3.13"], Status.SKIPPED, detail="needs cpython-3.13, which did not build"),
     ]
-    table = build.summary(results)
+    table = produce.summary(results)
     assert "80.6 MB" in table and "111111111111" in table and "needs cpython-3.13" in table
     with pytest.raises(BuildError) as caught:
-        build.check(results)
+        produce.check(results)
     assert "2 of 3 targets did not build" in str(caught.value)
     assert f"cpython-3.13: failed (log {log})" in str(caught.value)
     interrupted = [*results, Result(targets["all"], Status.INTERRUPTED)]
     with pytest.raises(Interrupted) as stopped:
-        build.Report(interrupted, signal_number=15).check()
+        produce.Report(interrupted, signal_number=15).check()
     assert stopped.value.exit_code == 143
     with pytest.raises(Interrupted) as stopped:
-        build.check(interrupted)
+        produce.check(interrupted)
     assert stopped.value.exit_code == 130
-    build.check(results[:1])
+    produce.check(results[:1])
 
 
 def test_statuses_are_an_enum():

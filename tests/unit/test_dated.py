@@ -4,8 +4,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from pyfamily import config, plan
-from pyfamily.build.cache import CREATED_LABEL
-from pyfamily.build.dated import dated_tags, tags_in
+from pyfamily.produce.dated import dated_tags, tags_in
+from pyfamily.produce.inputs import CREATED_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 

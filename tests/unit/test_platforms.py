@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import build, config, kinds, plan, platforms
+from pyfamily import config, kinds, plan, platforms, produce
 from pyfamily.errors import ConfigError, UserError
 from pyfamily.plan import Selection
 
@@ -59,9 +59,9 @@ def test_release_cpython_for_a_foreign_platform_is_refused_before_anything_build
     shipped = config.load(Path(__file__).resolve().parents[2] / "images.yaml")
     foreign = next(name for name in LISTED if name != platforms.host())
     release = plan.select(plan.expand(shipped, "release", LISTED), Selection(names=("3.13",)))
-    settings = build.Settings(work_dir=tmp_path, cache_dir=tmp_path)
+    settings = produce.Settings(work_dir=tmp_path, cache_dir=tmp_path)
     with pytest.raises(UserError, match=rf"Nothing was built: cpython-3.13: the release profile .* {foreign}"):
-        build.run(release, settings, say=print)
+        produce.run(release, settings, say=print)
     assert not (tmp_path / "logs").exists()  # refused before the first step
     fast = plan.expand(shipped, "fast", LISTED)
     assert all(kinds.recipe_of(t).refuses(fast, t) is None for t in fast)

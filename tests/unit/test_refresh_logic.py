@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from pyfamily.build.cache import Inputs, changed_parts
 from pyfamily.kinds.freshness import (
     newer,
     parse_apt_simulation,
@@ -13,6 +12,7 @@ from pyfamily.kinds.freshness import (
     parse_pip_report,
     resolution_changes,
 )
+from pyfamily.produce.inputs import Inputs, changed_parts
 
 PARTS = {
     "file Dockerfile": "d1",

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyfamily.build.backend import Backend
-from pyfamily.build.processes import Processes
-from pyfamily.build.settings import Settings
 from pyfamily.engine import BuildRequest
 from pyfamily.kinds.freshness import AptLists, Probe
 from pyfamily.model import Family, Target
+from pyfamily.produce.backend import Backend
+from pyfamily.produce.processes import Processes
+from pyfamily.produce.settings import Settings
 from pyfamily.util import Say
 
 

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-from pyfamily.build.processes import Processes
+from pyfamily.produce.processes import Processes
 from pyfamily.util import Say
 
 

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from pyfamily import platforms
-from pyfamily.build import cache
-from pyfamily.build.backend import attestations
-from pyfamily.build.sbom import scanner_ref
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.plan import Plan, image_refs
+from pyfamily.produce import inputs
+from pyfamily.produce.backend import attestations
+from pyfamily.produce.sbom import scanner_ref
 from pyfamily.render import CA_SECRET_ID, Context, render
 
 GROUP = "default"
@@ -120,13 +120,13 @@ def dumps(bake_file: Document) -> str:
 
 
 def stable_labels(plan: Plan, target: Target, revision: str, source: str) -> dict[str, str]:
-    """The labels `invoke build` gives the image (pyfamily.build.cache.labels) that are known before it is built.
+    """The labels `invoke build` gives the image (pyfamily.produce.inputs.labels) that are known before it is built.
 
     Left out: the created time (when the image is built, not when this file is written), the input labels
     (org.pyfamily.inputs, .recipe, .inputs.parts: they digest the images a target uses, which must be built first)
     and, for the same reason, the digest of a parent this file builds (it has none until bake builds it)."""
-    found = cache.labels(plan.family, target, dt.datetime.now(dt.UTC), revision, source)
-    found.pop(cache.CREATED_LABEL, None)
+    found = inputs.labels(plan.family, target, dt.datetime.now(dt.UTC), revision, source)
+    found.pop(inputs.CREATED_LABEL, None)
     if target.parent in plan.reasons:
         found.pop(BASE_DIGEST_LABEL, None)
     return found

@@ -82,7 +82,7 @@ class Inputs:
         return json.dumps({k: v.removeprefix("sha256:")[:SHORT] for k, v in sorted(self.parts.items())})
 
 
-def inputs(family: Family, target: Target, context: Path, prepared: dict[str, str], labels: dict[str, str]) -> Inputs:
+def gather(family: Family, target: Target, context: Path, prepared: dict[str, str], labels: dict[str, str]) -> Inputs:
     """The named parts of a target's inputs."""
     parts = {f"file {p.relative_to(context)}": digest_of_files([(p, "")]) for p in context.rglob("*") if p.is_file()}
     parts["ref"] = target.ref
@@ -166,7 +166,7 @@ VOLATILE_LABELS = (
     INPUTS_LABEL,
     RECIPE_LABEL,
     PARTS_LABEL,
-    platforms.LABEL,  # which platforms: checked on its own (pyfamily.build.runner), not part of the inputs
+    platforms.LABEL,  # which platforms: checked on its own (pyfamily.produce.runner), not part of the inputs
 )
 
 

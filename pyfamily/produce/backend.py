@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from pyfamily import engine
-from pyfamily.build.processes import Processes
 from pyfamily.engine import BuildFailed, BuildRequest
+from pyfamily.produce.processes import Processes
 from pyfamily.util import Say
 
 __all__ = ["BACKENDS", "Backend", "BuildFailed", "BuildRequest", "DockerCli", "attestations"]
@@ -32,7 +32,7 @@ class Backend(Protocol):
 def attestations(sbom_generator: str) -> tuple[str, ...]:
     """What BuildKit attaches beside each platform's manifest (invoke verify checks them, publish pushes them
     along): a provenance statement of how and from what it was built, and an SBOM of what is inside, made by
-    `sbom_generator` (pyfamily.build.sbom)."""
+    `sbom_generator` (pyfamily.produce.sbom)."""
     return ("type=provenance,mode=max", f"type=sbom,generator={sbom_generator}")
 
 

@@ -17,20 +17,20 @@ import jinja2
 from docker.models.images import Image
 
 from pyfamily import engine, platforms
-from pyfamily.build import cache, lock
-from pyfamily.build.backend import BACKENDS, Backend, BuildFailed, BuildRequest, attestations
-from pyfamily.build.dated import add_dated_tag
-from pyfamily.build.processes import Processes, Stopped
-from pyfamily.build.sbom import Scanner
-from pyfamily.build.settings import Settings, clock
-from pyfamily.build.signals import stop_on_signals
-from pyfamily.build.status import Result, Status, check, duration, summary
-from pyfamily.build.step import Services, Step
 from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.freshness import AptLists
 from pyfamily.model import Target
 from pyfamily.plan import Plan, dated_tag, image_refs
+from pyfamily.produce import inputs, lock
+from pyfamily.produce.backend import BACKENDS, Backend, BuildFailed, BuildRequest, attestations
+from pyfamily.produce.dated import add_dated_tag
+from pyfamily.produce.processes import Processes, Stopped
+from pyfamily.produce.sbom import Scanner
+from pyfamily.produce.settings import Settings, clock
+from pyfamily.produce.signals import stop_on_signals
+from pyfamily.produce.status import Result, Status, check, duration, summary
+from pyfamily.produce.step import Services, Step
 from pyfamily.redaction import redact_text
 from pyfamily.render import CA_SECRET_ID, render
 from pyfamily.util import Say, git_source
@@ -119,13 +119,13 @@ class _Scheduler:
         self.say(f"[{result.target.name}] {verb} in {duration(result.seconds)}{detail}")
 
     def _why_build(
-        self, target: Target, existing: Image | None, inputs: cache.Inputs, key: str, step: Step
+        self, target: Target, existing: Image | None, parts: inputs.Inputs, key: str, step: Step
     ) -> tuple[str | None, tuple[str, ...]]:
         """Why `target` must be built (None: the existing image is up to date), and for which platforms: its inputs
         changed; or it lacks a platform of the run (then every platform it has is built again too: BuildKit's cache
         holds them); or, on a refresh, Debian or PyPI published something newer for it."""
         chosen = self.plan.platforms_of(target.name)
-        why = cache.why_rebuild(existing, inputs, key)
+        why = inputs.why_rebuild(existing, parts, key)
         if existing is None or why is not None:
             return why, chosen
         lacking = platforms.missing(chosen, existing.labels)
@@ -170,11 +170,11 @@ class _Scheduler:
         if self.processes.stopping:
             raise Stopped
         built = clock()
-        labels = cache.labels(family, target, built, settings.revision, settings.source or git_source())
-        inputs = cache.inputs(family, target, context.directory, prepared, labels)
-        key = inputs.key(recipe.kept_across_refresh)
-        existing = cache.built_image(target)
-        why, chosen = self._why_build(target, existing, inputs, key, step)
+        labels = inputs.labels(family, target, built, settings.revision, settings.source or git_source())
+        parts = inputs.gather(family, target, context.directory, prepared, labels)
+        key = parts.key(recipe.kept_across_refresh)
+        existing = inputs.built_image(target)
+        why, chosen = self._why_build(target, existing, parts, key, step)
         if why is None and existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
                 existing.tag(target.repository, tag)
@@ -187,7 +187,7 @@ class _Scheduler:
         tags = image_refs(target)
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
-        labels.update(cache.input_labels(inputs, key))
+        labels.update(inputs.input_labels(parts, key))
         labels[platforms.LABEL] = platforms.label_value(chosen)
         request = BuildRequest(
             target.name,

@@ -3,11 +3,11 @@ date. scheduler.py schedules, backend.py builds (every build the tool runs), set
 step.py is what a recipe's prepare step gets, cache.py decides up to date, lock.py keeps runs apart, ca.py chooses
 the CA bundle, processes.py and signals.py stop what runs, status.py reports."""
 
-from pyfamily.build.ca import CA_BUNDLE_ENV, HOST_CA_BUNDLE, resolve_ca_bundle
-from pyfamily.build.lock import held as held_locks
-from pyfamily.build.scheduler import Report, run
-from pyfamily.build.settings import Handover, Settings, default_jobs
-from pyfamily.build.status import Result, Status, check, summary
+from pyfamily.produce.ca import CA_BUNDLE_ENV, HOST_CA_BUNDLE, resolve_ca_bundle
+from pyfamily.produce.lock import held as held_locks
+from pyfamily.produce.scheduler import Report, run
+from pyfamily.produce.settings import Handover, Settings, default_jobs
+from pyfamily.produce.status import Result, Status, check, summary
 
 __all__ = [
     "CA_BUNDLE_ENV",

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 import docker.models.images
 
 from pyfamily import engine
-from pyfamily.build.cache import built_on
 from pyfamily.config import DOCKER_TAG, TagsSpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
 from pyfamily.plan import dated_series, dated_tag, dated_tag_to_add
+from pyfamily.produce.inputs import built_on
 
 
 def tags_in(repository: str, refs: Iterable[str]) -> list[str]:

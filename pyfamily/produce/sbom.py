@@ -14,12 +14,12 @@ import threading
 from pathlib import Path
 
 from pyfamily import engine, platforms
-from pyfamily.build.backend import Backend
-from pyfamily.build.processes import Processes
 from pyfamily.digest import INPUTS_LABEL, digest_of
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family
+from pyfamily.produce.backend import Backend
+from pyfamily.produce.processes import Processes
 from pyfamily.util import RECIPES, Say
 
 FOLDER = RECIPES / "sbom"

@@ -1,10 +1,9 @@
 """The family schema: pydantic models of images.yaml, built from the constrained types, with the cross-key rules.
 
-This module holds the top level, `Config` (with `registries`), and the rules across its sections; the sections are
-`base_python` (base, sources, python), `additions` (variants, all, apps) and `build_tags` (build, tags), each model a
-`strict.Model`. Every rule lives in these modules (or in the types they use) once: field types check one value, the
-validators check what several keys must agree on. A broken rule raises a pydantic error located at the key at fault;
-`messages` words it.
+This module holds the top level, `Config` (with `registries`), and the rules across its sections; each section has a
+module of its own (base, sources, python, variants, all_image, apps, build, tags), each model a `strict.Model`. Every
+rule lives in these modules (or in the types they use) once: field types check one value, the validators check what
+several keys must agree on. A broken rule raises a pydantic error located at the key at fault; `messages` words it.
 """
 
 from __future__ import annotations
@@ -13,13 +12,17 @@ from typing import Any, Self
 
 from pydantic import Field, model_validator
 
-from pyfamily.config.additions import AllSpec, AppSpec, VariantSpec
-from pyfamily.config.base_python import BaseSpec, PythonSpec, SourcesSpec
-from pyfamily.config.build_tags import BuildSpec, TagsSpec
+from pyfamily.config.all_image import AllSpec
+from pyfamily.config.apps import AppSpec
+from pyfamily.config.base import BaseSpec
+from pyfamily.config.build import BuildSpec
 from pyfamily.config.paths import KeyPath, show
+from pyfamily.config.python import PythonSpec
+from pyfamily.config.sources import SourcesSpec
 from pyfamily.config.strict import Model
-from pyfamily.config.tags import TAG_FIELDS, public_tag_complaint
+from pyfamily.config.tags import TAG_FIELDS, TagsSpec, public_tag_complaint
 from pyfamily.config.values import PLAIN, AppName, PlatformName, RegistryHost, Repository, VariantName, refuse_all
+from pyfamily.config.variants import VariantSpec
 from pyfamily.platforms import DEFAULT as DEFAULT_PLATFORMS
 
 

@@ -1,9 +1,10 @@
-"""Tag rules: the placeholders each tag template may use, what makes a Docker tag, and the prefixes kept for internals.
+"""The `tags` section and its rules: the placeholders each tag template may use, what makes a Docker tag, and the
+prefixes kept for internals.
 
 A template is checked by formatting it with sample values of every placeholder it may use: only plain `{name}`
-placeholders are allowed (no `!r` conversions, `:d` format specs, attributes or indexes), and every result must be a
-tag Docker accepts that does not start with a reserved prefix. `public_tag_complaint` applies the last two rules to
-the tags the real names produce.
+placeholders are allowed (no `!r` conversions, `:d` format specs, attributes or indexes), and every result must be a tag
+Docker accepts that does not start with a reserved prefix. `public_tag_complaint` applies the last two rules to the tags
+the real names produce.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Annotated
 
+from pydantic import Field
+
 from pyfamily.config.paths import show
+from pyfamily.config.strict import Model
 from pyfamily.config.values import Text, rule
 
 # Placeholders each tag list may use; checked so a typo fails at load time, not at build time.
@@ -129,3 +133,29 @@ PythonTagTemplate = Annotated[Text, rule(partial(template_complaint, kind="pytho
 AllTagTemplate = Annotated[Text, rule(partial(template_complaint, kind="all"), "tag_template")]
 AppTagTemplate = Annotated[Text, rule(partial(template_complaint, kind="app"), "tag_template")]
 DatedTagTemplate = Annotated[Text, rule(partial(template_complaint, kind="dated"), "tag_template")]
+
+
+class TagsSpec(Model):
+    """Moving tags per kind and the dated tag made from each image's last moving tag, so the last template should be
+    the fully specified one (3.13.15-trixie gives 3.13.15-trixie-20261123). The plain tags (3.13, base) follow the
+    family's suite; the -{suite} ones say it. A second build of a target on the same day gets the dated tag with
+    .1, .2, ... appended (pyfamily.plan.tags)."""
+
+    base: list[BaseTagTemplate] = Field(default=["base", "base-{suite}"], min_length=1)
+    python: list[PythonTagTemplate] = Field(
+        default=["{minor}{variant}", "{minor}{variant}-{suite}", "{version}{variant}", "{version}{variant}-{suite}"],
+        min_length=1,
+    )
+    all: list[AllTagTemplate] = Field(default=["all{variant}", "all{variant}-{suite}"], min_length=1)
+    app: list[AppTagTemplate] = Field(default=["{name}"], min_length=1)
+    dated: DatedTagTemplate = "{tag}-{date}"
+    date_format: DateFormat = "%Y%m%d"
+
+    def using(self, placeholder: str) -> list[tuple[str, int, str]]:
+        """(kind, index, template) of every moving-tag template with `placeholder`."""
+        return [
+            (kind, index, template)
+            for kind in ("base", "python", "all", "app")
+            for index, template in enumerate(getattr(self, kind))
+            if uses_placeholder(template, placeholder)
+        ]

@@ -1,5 +1,4 @@
-"""What a family adds on top of its Pythons: `variants` (dev packages and a probe), the `all` image, and `apps`
-(requirements or a poetry/uv project, and how the app runs)."""
+"""The `apps` section: requirements or a poetry/uv project, and how the app runs."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from pyfamily.config.values import (
     PLAIN,
     AbsolutePath,
     CommandName,
-    DebianPackage,
     EnvName,
     Minor,
     NonEmptyText,
@@ -27,17 +25,6 @@ from pyfamily.config.values import (
     VariantRef,
     refusal,
 )
-
-
-class VariantSpec(Model):
-    dev_packages: list[DebianPackage]
-    probe: PipRequirement
-
-
-class AllSpec(Model):
-    packages: list[DebianPackage] = []
-    pip_packages: list[PipRequirement] = ["pip", "setuptools", "wheel"]
-    tools: list[PipRequirement] = []
 
 
 class UserSpec(Model):

@@ -1,8 +1,10 @@
 """Publish: push the public images of a plan to every registry, all or nothing as far as tags go.
 
 1. Refuse before any network call: an image not built, not made by pyfamily, not passed by `invoke verify`
-   (by image ID), built with a profile that is not allowed (`fast` needs --allow-profile fast), or lacking
-   one of the chosen platforms (the run's: every platform of the family file unless --platform says fewer).
+   (by image ID), built with a profile that is not allowed (`fast` needs --allow-profile fast), lacking
+   one of the chosen platforms (the run's: every platform of the family file unless --platform says fewer), or
+   whose saved blobs are not what it is: every index, manifest, config and layer to push is re-hashed, and the
+   local index pushed verbatim must be the image ID verify passed (layout.py).
 2. Check every registry (reachable, a registry, credentials that may push) before the first push.
 3. Push every image to every registry by digest, as the engine stores it (layout.py): blobs, the manifest of
    each chosen platform with its attestation manifests (SBOM, provenance), then the index: the local one
@@ -16,7 +18,8 @@ The registry client (registry.py) retries transient faults and keeps credentials
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +98,10 @@ def _check_platforms(
     plan: Plan, found: list[tuple[Target, docker.models.images.Image]], platforms: Sequence[str], cache_dir: Path
 ) -> None:
     """Refuse, naming each, the images that lack a chosen platform: every public tag is an index of them all."""
-    held = {t.name: local_platforms(str(image.id), cache_dir) for t, image in found}
+    held: dict[str, tuple[str, ...]] = {}
+    for t, image in found:
+        with _refusing(t):  # its save, read (and re-hashed) from the blob cache
+            held[t.name] = local_platforms(str(image.id), cache_dir)
     lacking = {t.name: [p for p in platforms if p not in held[t.name]] for t, _ in found}
     short = [t for t, _ in found if lacking[t.name]]
     if short:
@@ -155,7 +161,29 @@ def _ready(
             f"Nothing was pushed: {', '.join(undated)} have no dated tag of the day they were built in the local "
             "engine (was it removed?); rebuild them with `invoke build --refresh` to get one."
         )
+    _check_content(found, platforms, cache_dir)
     return [_Image(t, image, dated[t.name], tuple(platforms)) for t, image in found]
+
+
+def _check_content(
+    found: list[tuple[Target, docker.models.images.Image]], platforms: Sequence[str], cache_dir: Path
+) -> None:
+    """Re-hash all that each push will take from the blob cache (layout.py), so that a damaged cache, or an index
+    that is not the image ID verify passed, stops the run before any network call, not halfway through it."""
+    for target, image in found:
+        with _refusing(target):
+            local = layout.export(engine.client(), str(image.id), blob_cache(cache_dir))
+            for entry in local.choose(platforms).manifests:
+                local.blobs(entry)  # hashed once per run: the push takes them again without reading them again
+
+
+@contextlib.contextmanager
+def _refusing(target: Target) -> Iterator[None]:
+    """A fault of the local image of `target` (its save, the blob cache) as a refusal naming it."""
+    try:
+        yield
+    except UserError as exc:
+        raise UserError(f"Nothing was pushed: {target.ref}: {exc}") from None
 
 
 def publish(

@@ -7,10 +7,12 @@ the platform manifest it describes>`.
 
 - `Index.parse(data)`: the entries of an index or manifest list; `.images`, `.platforms`, `.attestations_of(d)`.
 - `platform_name(platform)`: `os/architecture[/variant]`, `linux/arm64/v8` written `linux/arm64`.
-- `choose(index, local_bytes, complete, platforms) -> Push`: the manifests to push for those platforms, with the
-  attestations of those manifests, and the index: `local_bytes` unchanged when the platforms are exactly the
-  index's (the registry digest is then the local image ID), else `index_bytes` of the chosen entries in the
-  local order, the same bytes every time. A platform the image lacks raises `MissingPlatforms`.
+- `choose(index, local_bytes, complete, platforms, image_id=) -> Push`: the manifests to push for those platforms,
+  with the attestations of those manifests, and the index: `local_bytes` unchanged when the platforms are exactly
+  the index's (the registry digest is then the local image ID: refused unless `local_bytes` hash to `image_id`),
+  else `index_bytes` of the chosen entries in the local order, the same bytes every time. A platform the image
+  lacks raises `MissingPlatforms`.
+- `single(manifest, config) -> Index`: the index of one entry standing for an image that is one manifest.
 """
 
 from __future__ import annotations
@@ -147,6 +149,16 @@ def plain_descriptor(entry: Descriptor) -> dict[str, Any]:
     return {"mediaType": entry.media_type, "digest": entry.digest, "size": entry.size}
 
 
+def single(manifest: Descriptor, config: Mapping[str, Any]) -> Index:
+    """The index of one entry standing for an image that is the one manifest `manifest`, of the platform its
+    `config` says (a Docker manifest list for a Docker manifest, else an OCI index)."""
+    platform = {k: v for k in ("architecture", "os", "variant") if isinstance(v := config.get(k), str) and v}
+    entry = {**plain_descriptor(manifest), **({"platform": platform} if platform else {})}
+    wrapper = MANIFEST_LIST_V2 if manifest.media_type == MANIFEST_V2 else OCI_INDEX
+    document = {"schemaVersion": 2, "mediaType": wrapper, "manifests": [entry]}
+    return Index(document, (Descriptor.parse(entry, f"The index of the manifest {manifest.digest}"),))
+
+
 @dataclass(frozen=True)
 class Push:
     """What goes to a registry for one image and a choice of platforms, manifests before the index."""
@@ -171,10 +183,13 @@ class MissingPlatforms(UserError):
         self.missing, self.present = tuple(missing), tuple(present)
 
 
-def choose(index: Index, local_bytes: bytes | None, complete: Iterable[str], platforms: Sequence[str]) -> Push:
-    """The push of `platforms` (in the index's order) from a local image whose index is `index` (`local_bytes`
-    its stored bytes; None when the image is a single manifest, its index made here), where `complete` are the
-    digests of the entries whose every blob is at hand. Attestations go with the manifests they describe."""
+def choose(
+    index: Index, local_bytes: bytes | None, complete: Iterable[str], platforms: Sequence[str], *, image_id: str
+) -> Push:
+    """The push of `platforms` (in the index's order) from the local image `image_id` whose index is `index`
+    (`local_bytes` its stored bytes; None when the image is a single manifest, its index made here), where
+    `complete` are the digests of the entries whose every blob is at hand. Attestations go with the manifests they
+    describe. The local index pushed verbatim must be the image ID: `invoke verify` keeps its verdicts by it."""
     whole = set(complete)
     present = tuple(dict.fromkeys(e.platform for e in index.images if e.digest in whole))
     missing = [p for p in dict.fromkeys(platforms) if p not in present]
@@ -188,6 +203,11 @@ def choose(index: Index, local_bytes: bytes | None, complete: Iterable[str], pla
         and set(platforms) == set(index.platforms)
         and {e.digest for e in index.entries} <= whole
     ):
+        if sha256(local_bytes) != image_id:
+            raise UserError(
+                f"The local index about to be pushed has the digest {sha256(local_bytes)}, not {image_id}, the image "
+                "ID `invoke verify` passed: nothing of it was pushed (rebuild the image if this repeats)."
+            )
         entries = index.entries  # the index as the engine stores it, every entry of it
         return Push(local_bytes, index.media_type, entries, index.platforms, True)
     entries = tuple(e for e in index.entries if e.digest in chosen or (e.attests in chosen and e.digest in whole))

@@ -9,19 +9,20 @@ are saved as stored (layers already compressed), so nothing is recompressed and 
 - `BlobCache(root)`: content-addressed files under `root`: `blobs/sha256/<hex>` (any blob: index, manifest,
   config, layer) and `images/<image ID hex>` (the descriptor of the image's index or manifest, written once its
   whole save is in). Files appear by atomic rename, so several processes may share a cache; nothing is removed.
+  No blob is trusted for its name and size: every JSON one is re-hashed when read, each one handed out to be
+  pushed before (`verified`, once per process); one whose bytes are not its digest is refused, named.
 - `export(client, image, cache) -> LocalImage`: the image by reference or ID. When the cache knows its image ID
   and holds every blob it names, the engine is asked for nothing else; otherwise the image is saved (`docker
-  save` through the SDK) and the tar streamed into the cache, each blob checked against its digest.
-- `platforms(client, image, cache)`: the platforms a local image holds, e.g. ("linux/amd64", "linux/arm64").
-  Engine API 1.45 (docker 26) has no cheaper way: image inspect lists no manifests before API 1.48, image list
-  before 1.47; the save is cached by image ID, so asking again (or pushing afterwards) costs no second save.
+  save` through the SDK) and the tar streamed into the cache, each blob checked against its digest. Its index
+  (or manifest, or that manifest's config) must have the image ID as digest: all that is pushed descends from it.
+- `platforms(client, image, cache)`: the platforms a local image holds, e.g. ("linux/amd64", "linux/arm64"), from
+  its save (engine API 1.45, docker 26, lists no manifests: inspect does from 1.48, list from 1.47), cached by ID.
 - `LocalImage.choose(platforms) -> index.Push`: what to push of it (see pyfamily.publish.index), and
-  `LocalImage.blobs(entry)`: the config and layers of one of its manifests, as cached.
+  `LocalImage.blobs(entry)`: the config and layers of one of its manifests, as cached, each verified.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
@@ -30,7 +31,7 @@ import os
 import re
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -42,21 +43,21 @@ from pyfamily.errors import UserError
 from pyfamily.publish.index import (
     IMAGE_TYPES,
     INDEX_TYPES,
-    MANIFEST_LIST_V2,
-    MANIFEST_V2,
-    OCI_INDEX,
     Descriptor,
     Index,
     Push,
     check_digest,
     choose,
     parse_json,
-    plain_descriptor,
     sha256,
+    single,
 )
 
 _CHUNK = 1024 * 1024
 _BLOB_NAME = re.compile(r"(?:\./)?blobs/sha256/([0-9a-f]{64})")
+# Files this process hashed right, by path, inode, size and times (one changed since is hashed again): a layer is
+# read whole once per run, not once per registry; a blob just saved (hashed while written) is not read again.
+_HASHED: set[tuple[str, int, int, int, int, int]] = set()
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,26 @@ class BlobCache:
             return None
         return Blob(digest, found, path, media_type) if size is None or found == size else None
 
+    def read(self, digest: str, size: int | None = None) -> bytes | None:
+        """The bytes of the cached blob `digest` (of `size` bytes when given), re-hashed; None when not cached."""
+        found = self.blob(digest, "", size)
+        if found is None:
+            return None
+        data = found.path.read_bytes()
+        if sha256(data) != digest:
+            raise _damaged(found.path, digest)
+        return data
+
+    def verified(self, blob: Blob) -> Blob:
+        """`blob` once its file hashes to its digest (a layer: read whole, at most once per process)."""
+        key = _file_key(blob.path)
+        if key not in _HASHED:
+            with blob.path.open("rb") as stream:
+                if "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest() != blob.digest:
+                    raise _damaged(blob.path, blob.digest)
+            _HASHED.add(key)
+        return blob
+
     def image(self, image_id: str) -> Descriptor | None:
         """The descriptor of the index (or manifest) a save of the image `image_id` gave, when one was cached."""
         try:
@@ -97,27 +118,7 @@ class BlobCache:
         record = {"mediaType": top.media_type, "digest": top.digest, "size": top.size}
         with tempfile.NamedTemporaryFile("w", dir=self.root / "tmp", delete=False) as out:
             json.dump(record, out)
-        self.place(Path(out.name), self.root / "images" / check_digest(image_id))
-
-    @contextlib.contextmanager
-    def scratch(self) -> Iterator[Path]:
-        """A temporary folder on the cache's file system, removed afterwards."""
-        with tempfile.TemporaryDirectory(dir=self.root / "tmp") as folder:
-            yield Path(folder)
-
-    def place(self, written: Path, target: Path) -> None:
-        """Move a finished file of tmp/ to its name: atomically, so readers see all of it or nothing."""
-        os.replace(written, target)
-
-    def store(self, data: bytes, media_type: str) -> Blob:
-        digest = sha256(data)
-        found = self.blob(digest, media_type, len(data))
-        if found is not None:
-            return found
-        with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
-            out.write(data)
-        self.place(Path(out.name), self.blob_path(digest))
-        return Blob(digest, len(data), self.blob_path(digest), media_type)
+        os.replace(out.name, self.root / "images" / check_digest(image_id))  # atomic: all of it or nothing
 
     def take(self, digest: str, stream: IO[bytes]) -> None:
         """Copy `stream` into the blob `digest`, checking that its bytes have that digest."""
@@ -136,7 +137,21 @@ class BlobCache:
                 f"The blob {digest} of the exported image does not have that digest; the engine's export is "
                 "inconsistent (try again, or rebuild the image)."
             )
-        self.place(Path(out.name), self.blob_path(digest))
+        os.replace(out.name, self.blob_path(digest))
+        _HASHED.add(_file_key(self.blob_path(digest)))
+
+
+def _file_key(path: Path) -> tuple[str, int, int, int, int, int]:
+    found = path.stat()
+    return str(path), found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _damaged(path: Path, digest: str) -> UserError:
+    # Refused, not dropped and saved again: a damaged disk, or something else writing into a cache other runs share.
+    return UserError(
+        f"The blob cache file {path} does not hash to {digest}, the digest it is named by: the cache is damaged "
+        "and nothing of it was used. Delete that file and run again (the image is then saved from the engine anew)."
+    )
 
 
 @dataclass(frozen=True)
@@ -147,25 +162,27 @@ class LocalImage:
     cache: BlobCache
 
     def manifest(self, entry: Descriptor) -> bytes:
-        found = self.cache.blob(entry.digest, entry.media_type, entry.size)
+        """The manifest `entry` as cached, re-hashed."""
+        found = self.cache.read(entry.digest, entry.size)
         if found is None:
             raise UserError(f"The manifest {entry.digest} of the local image {self.image_id} is not in its export.")
-        return found.path.read_bytes()
+        return found
 
-    def blobs(self, entry: Descriptor) -> tuple[Blob, ...] | None:
-        """The config and layers of the image manifest `entry`, as cached; None when one is missing."""
+    def blobs(self, entry: Descriptor, *, verify: bool = True) -> tuple[Blob, ...] | None:
+        """The config and layers of the image manifest `entry`, as cached, each verified (`verify=False`: only
+        there, by digest and size); None when one is missing."""
         if entry.media_type not in IMAGE_TYPES or self.cache.blob(entry.digest, entry.media_type, entry.size) is None:
             return None
         document = parse_json(self.manifest(entry), f"The manifest {entry.digest}")
         listed = [document.get("config"), *(document.get("layers") or [])]
         parts = [Descriptor.parse(part, f"The manifest {entry.digest}") for part in listed]
-        found = [self.cache.blob(p.digest, p.media_type, p.size) for p in parts]
-        return tuple(b for b in found if b is not None) if all(found) else None
+        found = [b for p in parts if (b := self.cache.blob(p.digest, p.media_type, p.size)) is not None]
+        return tuple(self.cache.verified(b) if verify else b for b in found) if len(found) == len(parts) else None
 
     @functools.cached_property
     def complete(self) -> tuple[str, ...]:
         """The digests of the index's entries whose manifest, config and layers are all cached."""
-        return tuple(e.digest for e in self.index.entries if self.blobs(e) is not None)
+        return tuple(e.digest for e in self.index.entries if self.blobs(e, verify=False) is not None)
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -174,38 +191,31 @@ class LocalImage:
 
     def choose(self, platforms: Sequence[str] | None = None) -> Push:
         """What to push for `platforms` (None: every platform the image holds)."""
-        complete = self.complete
-        if platforms is None:
-            whole = set(complete)
-            platforms = tuple(dict.fromkeys(e.platform for e in self.index.images if e.digest in whole))
-        return choose(self.index, self.local_bytes, complete, platforms)
-
-
-def _single(cache: BlobCache, image_id: str, top: Descriptor, raw: bytes) -> Index:
-    """An index of one entry for an image that is a single manifest, its platform read from its config."""
-    what = f"The manifest of the local image {image_id}"
-    config = Descriptor.parse(parse_json(raw, what).get("config"), what)
-    found = cache.blob(config.digest, config.media_type, config.size)
-    settings = parse_json(found.path.read_bytes(), f"The config of the local image {image_id}") if found else {}
-    platform = {k: v for k in ("architecture", "os", "variant") if isinstance(v := settings.get(k), str) and v}
-    entry = {**plain_descriptor(top), **({"platform": platform} if platform else {})}
-    wrapper = MANIFEST_LIST_V2 if top.media_type == MANIFEST_V2 else OCI_INDEX
-    return Index({"schemaVersion": 2, "mediaType": wrapper, "manifests": [entry]}, (Descriptor.parse(entry, what),))
+        chosen = self.platforms if platforms is None else platforms
+        return choose(self.index, self.local_bytes, self.complete, chosen, image_id=self.image_id)
 
 
 def _image(cache: BlobCache, image_id: str, top: Descriptor, *, whole: bool = True) -> LocalImage | None:
     """The LocalImage whose index or manifest is `top`; None when a blob it names is not cached (or, with
     `whole=False`, only when its own index or manifest is not)."""
-    data = cache.blob(top.digest, top.media_type, top.size)
-    if data is None:
+    raw = cache.read(top.digest, top.size)
+    if raw is None:
         return None
-    raw = data.path.read_bytes()
     if top.media_type in INDEX_TYPES:
-        local = LocalImage(image_id, Index.parse(raw, f"The index of the local image {image_id}"), raw, cache)
-    elif top.media_type in IMAGE_TYPES:
-        local = LocalImage(image_id, _single(cache, image_id, top, raw), None, cache)
+        local, names = LocalImage(image_id, Index.parse(raw, f"The index of {image_id}"), raw, cache), {top.digest}
+    elif top.media_type in IMAGE_TYPES:  # its platform from its config, whose digest is a classic store's ID
+        what = f"The manifest of the local image {image_id}"
+        config = Descriptor.parse(parse_json(raw, what).get("config"), what)
+        found = cache.read(config.digest, config.size)
+        made = single(top, parse_json(found, f"The config of {image_id}") if found is not None else {})
+        local, names = LocalImage(image_id, made, None, cache), {top.digest, config.digest}
     else:
         raise UserError(f"The local image {image_id} is a {top.media_type}, neither an index nor an image manifest.")
+    if image_id not in names:  # all that is pushed must descend from the image ID, the one `invoke verify` passed
+        raise UserError(
+            f"The export of the local image {image_id} is of {top.digest}, another image: nothing of it was used; "
+            f"delete {cache.root / 'images' / image_id[7:]} if it exists and run again, else rebuild the image."
+        )
     return local if not whole or set(local.complete) == {e.digest for e in local.index.entries} else None
 
 
@@ -240,13 +250,10 @@ def _save(cache: BlobCache, image: Any, reference: str) -> Descriptor:
                 name = _BLOB_NAME.fullmatch(member.name)
                 if member.isfile() and name is not None:
                     digest = "sha256:" + name.group(1)
-                    if cache.blob(digest, "", member.size) is None:
-                        source = tar.extractfile(member)
-                        if source is not None:
-                            cache.take(digest, source)
+                    if cache.blob(digest, "", member.size) is None and (source := tar.extractfile(member)):
+                        cache.take(digest, source)
                 elif member.isfile() and member.name.removeprefix("./") == "index.json":
-                    source = tar.extractfile(member)
-                    index_json = source.read() if source is not None else None
+                    index_json = source.read() if (source := tar.extractfile(member)) is not None else None
     except docker.errors.DockerException as exc:
         raise UserError(f"The Docker engine could not export {reference!r}: {exc}") from None
     except tarfile.TarError as exc:

@@ -41,8 +41,8 @@ def sbom(image: LocalImage, platform: str) -> dict[str, object] | None:
             notes = layer.get("annotations") if isinstance(layer, dict) else None
             if isinstance(notes, dict) and notes.get(PREDICATE) == SBOM:
                 part = oci.Descriptor.parse(layer, f"The attestation manifest {attestation.digest}")
-                blob = image.cache.blob(part.digest, part.media_type, part.size)
-                statement = oci.parse_json(blob.path.read_bytes(), "The SBOM statement") if blob else {}
+                data = image.cache.read(part.digest, part.size)  # re-hashed, as every blob read back
+                statement = oci.parse_json(data, "The SBOM statement") if data is not None else {}
                 predicate = statement.get("predicate")
                 return predicate if isinstance(predicate, dict) else None
     return None

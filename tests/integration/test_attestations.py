@@ -8,6 +8,7 @@ import pytest
 
 from pyfamily import config, model, plan, verify
 from pyfamily.produce import sbom
+from pyfamily.produce.backend import DockerCli
 from pyfamily.produce.processes import Processes
 from pyfamily.publish import layout
 from pyfamily.verify import attestations
@@ -23,7 +24,7 @@ BOTH = ("linux/amd64", "linux/arm64")
 def generator(helper_image, tmp_path_factory) -> str:
     """The fixture family's SBOM generator, made (or remade from today's images/sbom) as a build would."""
     family = plan.expand(config.load(support.FIXTURE))
-    return sbom.Scanner(family, Processes(), tmp_path_factory.mktemp("sbom-logs")).ref(print)
+    return sbom.Scanner(family, DockerCli(), Processes(), tmp_path_factory.mktemp("sbom-logs")).ref(print)
 
 
 @pytest.fixture

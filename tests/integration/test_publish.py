@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -152,6 +153,60 @@ def test_a_platform_the_image_lacks_is_refused_before_any_network_call(tiny, reg
     rows = publish.publish(tiny.config, tiny.plan("lone"), [registry], tiny.cache, platforms=["linux/amd64"])
     assert {(r.action, r.platforms) for r in rows} == {("pushed", ("linux/amd64",))}
     assert rows[0].digest == tiny.ids["lone"]  # one platform, all the image has: its own index, as stored
+
+
+def own_cache(tiny: Tiny, tmp_path: Path) -> Path:
+    """A cache folder of this test's own: the tiny images' verify records, and their saves (as publish made them)."""
+    cache = tmp_path / "cache"
+    shutil.copytree(tiny.cache / records.FOLDER, cache / records.FOLDER)
+    for name in ("tiny", "lone"):
+        publish.local_platforms(tiny.ids[name], cache)
+    return cache
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `data` as `path` the way another writer of the cache would: a new file renamed over it."""
+    written = path.with_name(path.name + ".new")
+    written.write_bytes(data)
+    written.replace(path)
+
+
+SAME_SIZE = {  # other bytes of the same size: a manifest that is still JSON, a layer whose last byte differs
+    "manifest": lambda data: data.replace(b"schemaVersion", b"schemaVersioN", 1),
+    "layer": lambda data: data[:-1] + bytes([data[-1] ^ 1]),
+}
+
+
+@pytest.mark.parametrize("part", list(SAME_SIZE))
+def test_a_cached_blob_with_other_bytes_of_its_size_stops_publish_before_any_network_call(
+    part, tiny, registry, tmp_path
+):
+    cache = own_cache(tiny, tmp_path)
+    blobs = publish.blob_cache(cache)
+    manifest = blobs.blob_path(index.Index.parse(blobs.blob_path(tiny.ids["tiny"]).read_bytes()).images[0].digest)
+    damaged = blobs.blob_path(json.loads(manifest.read_bytes())["layers"][0]["digest"]) if part == "layer" else manifest
+    replace_file(damaged, SAME_SIZE[part](damaged.read_bytes()))
+    with registries.Proxy(registry.host) as proxy, pytest.raises(UserError) as caught:
+        destination = RegistrySpec(host=proxy.address, insecure=True)
+        publish.publish(tiny.config, tiny.plan("tiny"), [destination], cache, say=print)
+    assert proxy.requests == 0
+    assert str(caught.value).startswith(f"Nothing was pushed: {TINY}:tiny: The blob cache file {damaged} does not")
+    assert "Delete that file and run again" in str(caught.value)
+    damaged.unlink()  # as the message says: the image is saved anew, and published
+    rows = publish.publish(tiny.config, tiny.plan("tiny"), [registry], cache, say=print)
+    assert {(r.action, r.digest) for r in rows} == {("pushed", tiny.ids["tiny"])}
+
+
+def test_a_cached_record_naming_another_image_is_refused_not_pushed_under_its_tags(tiny, registry, tmp_path):
+    cache = own_cache(tiny, tmp_path)
+    images = publish.blob_cache(cache).root / "images"
+    # `tiny`'s record made to name `lone`'s index, whole in the cache: its one platform is one `tiny` has too
+    (images / tiny.ids["tiny"][7:]).write_bytes((images / tiny.ids["lone"][7:]).read_bytes())
+    with registries.Proxy(registry.host) as proxy, pytest.raises(UserError) as caught:
+        destination = RegistrySpec(host=proxy.address, insecure=True)
+        publish.publish(tiny.config, tiny.plan("tiny"), [destination], cache, platforms=["linux/amd64"], say=print)
+    assert proxy.requests == 0
+    assert f"the local image {tiny.ids['tiny']} is of {tiny.ids['lone']}, another image" in str(caught.value)
 
 
 def publish_fast(family, chosen: plan.Plan, destinations, cache: Path) -> list[publish.Row]:

@@ -3,6 +3,7 @@ here the way docker 26 with the containerd image store writes one)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -175,12 +176,98 @@ def test_a_save_without_an_oci_layout_or_of_another_image_is_refused(tmp_path: P
         export(engine_of(FakeImage(two, sha(top))), "x/y:1", BlobCache(tmp_path))
 
 
-def test_cache_store_is_content_addressed(tmp_path: Path) -> None:
+def test_the_cache_is_content_addressed(tmp_path: Path) -> None:
     cache = BlobCache(tmp_path)
-    first = cache.store(b"{}", "application/json")
-    assert first == cache.store(b"{}", "application/json") and first.digest == sha(b"{}")
-    assert cache.blob(sha(b"{}"), "application/json") == first
+    cache.take(sha(b"{}"), io.BytesIO(b"{}"))
+    assert cache.read(sha(b"{}")) == b"{}" and cache.read(sha(b"{}"), size=2) == b"{}"
+    assert cache.blob(sha(b"{}"), "application/json") == layout.Blob(
+        sha(b"{}"), 2, cache.blob_path(sha(b"{}")), "application/json"
+    )
     assert cache.blob(sha(b"{}"), "application/json", size=3) is None  # a size that disagrees: not this blob
+    assert cache.read(sha(b"{}"), size=3) is None and cache.read(sha(b"[]")) is None
     assert cache.image(sha(b"unknown")) is None
     with pytest.raises(UserError, match="Not a sha256 digest"):
         cache.blob("sha256:../../etc/passwd", "application/json")
+
+
+def saved(tmp_path: Path, top: bytes, made: Layout, top_type: str = index.OCI_INDEX) -> tuple[FakeImage, BlobCache]:
+    """The image of `top`, exported once: every blob in the cache, its save remembered."""
+    image, cache = FakeImage(made.tar(top, top_type), sha(top)), BlobCache(tmp_path)
+    export(engine_of(image), "x/y:1", cache)
+    return image, cache
+
+
+def tamper(cache: BlobCache, digest: str, old: bytes, new: bytes) -> Path:
+    """Replace the cached blob `digest` by other bytes of the same size (a new file, as another writer would)."""
+    path = cache.blob_path(digest)
+    data = path.read_bytes()
+    assert len(old) == len(new) and old in data
+    (cache.root / "tmp" / "damaged").write_bytes(data.replace(old, new, 1))
+    (cache.root / "tmp" / "damaged").replace(path)
+    return path
+
+
+def damaged(path: Path) -> str:
+    return rf"The blob cache file {path} does not hash to sha256:{path.name}.* Delete that file and run again"
+
+
+def test_a_cached_index_or_manifest_of_the_right_size_but_other_bytes_is_refused(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    amd = json.loads(top)["manifests"][0]["digest"]
+    for digest, old, new in ((sha(top), b'"amd64"', b'"arm64"'), (amd, b"tar+gzip", b"tar+zstd")):
+        image, cache = saved(tmp_path / digest[7:15], top, made)
+        path = tamper(cache, digest, old, new)
+        with pytest.raises(UserError, match=damaged(path)):
+            export(engine_of(image), "x/y:1", cache)
+        assert image.saves == 1  # not dropped and saved again: the damage is reported, the file named
+        path.unlink()
+        assert export(engine_of(image), "x/y:1", cache).platforms == ("linux/amd64", "linux/arm64")
+        assert image.saves == 2 and cache.read(digest) == made.blobs[digest]  # deleted: saved anew
+
+
+def test_a_cached_config_of_the_right_size_but_other_bytes_is_refused(tmp_path: Path) -> None:
+    made = Layout()
+    manifest = made.manifest("amd64", LAYER)
+    image, cache = saved(tmp_path, manifest, made, index.OCI_MANIFEST)
+    path = tamper(cache, json.loads(manifest)["config"]["digest"], b'"amd64"', b'"arm64"')
+    with pytest.raises(UserError, match=damaged(path)):
+        export(engine_of(image), "x/base:1", cache)
+
+
+def test_a_cached_layer_is_hashed_before_it_is_handed_out_to_be_pushed(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    image, cache = saved(tmp_path, top, made)
+    local = export(engine_of(image), "x/y:1", cache)
+    amd = local.index.images[0]
+    assert [b.digest for b in local.blobs(amd) or ()][1] == sha(LAYER)
+    path = tamper(cache, sha(LAYER), LAYER[-4:], bytes(b ^ 1 for b in LAYER[-4:]))
+    local = export(engine_of(image), "x/y:1", cache)  # listing platforms reads no layer: sizes say they are there
+    assert local.platforms == ("linux/amd64", "linux/arm64") and image.saves == 1
+    with pytest.raises(UserError, match=damaged(path)):
+        local.blobs(amd)
+    assert local.blobs(amd, verify=False) is not None
+
+
+def test_a_cached_record_naming_another_image_is_refused_naming_both(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    image, cache = saved(tmp_path, top, made)
+    other = made.add(top.replace(b'"schemaVersion": 2', b'"schemaVersion": 2, "annotations": {}', 1))
+    cache.take(sha(other), io.BytesIO(other))  # whole in the cache too: it names the same manifests
+    cache.remember_image(sha(top), layout.Descriptor(index.OCI_INDEX, sha(other), len(other)))
+    with pytest.raises(UserError, match=f"local image {sha(top)} is of {sha(other)}, another image") as caught:
+        export(engine_of(image), "x/y:1", cache)
+    assert str(tmp_path / "images" / sha(top)[7:]) in str(caught.value)
+
+
+def test_a_verbatim_push_must_have_the_image_id_as_digest(tmp_path: Path) -> None:
+    made = Layout()
+    top = made.multi_platform()
+    local = export(engine_of(FakeImage(made.tar(top, index.OCI_INDEX), sha(top))), "x/y:1", BlobCache(tmp_path))
+    assert local.choose(None).digest == sha(top)
+    stranger = dataclasses.replace(local, image_id=sha(b"verified"))
+    with pytest.raises(UserError, match=f"has the digest {sha(top)}, not {sha(b'verified')}, the image ID"):
+        stranger.choose(None)
+    assert not stranger.choose(["linux/arm64"]).verbatim  # a subset is assembled: its manifests descend from it

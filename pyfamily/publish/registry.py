@@ -53,8 +53,9 @@ import requests
 from pyfamily import engine
 from pyfamily.config.values import registry_host_complaint
 from pyfamily.errors import UserError
-from pyfamily.publish import auth, layout
-from pyfamily.publish import index as oci
+from pyfamily.oci import index as oci
+from pyfamily.oci import layout
+from pyfamily.publish import auth
 from pyfamily.publish.transport import Transient, Transport
 from pyfamily.redaction import remote_text
 

@@ -21,7 +21,7 @@ concurrency group lets one run stage at a time, and every job reads a staged tag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +31,14 @@ from pyfamily import engine
 from pyfamily.config import Config, RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
+from pyfamily.oci import blob_cache
+from pyfamily.oci import index as oci
 from pyfamily.platforms import scoped_tag
 from pyfamily.produce.dated import add_dated_tag
-from pyfamily.publish import blob_cache, parse_registry
-from pyfamily.publish import index as oci
+from pyfamily.publish.publisher import parse_registry
 from pyfamily.publish.registry import RegistryClient
+from pyfamily.util import Say
 
-Say = Callable[[str], None]
 SUFFIX = "-stage"
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from pyfamily import config, model, plan, verify
+from pyfamily.oci import attestations, layout
 from pyfamily.produce import sbom
 from pyfamily.produce.backend import DockerCli
 from pyfamily.produce.processes import Processes
-from pyfamily.publish import layout
-from pyfamily.verify import attestations
 
 from . import registries, support
 

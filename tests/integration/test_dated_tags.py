@@ -20,12 +20,12 @@ import requests
 from pyfamily import config, plan, produce, publish, verify
 from pyfamily.config import RegistrySpec
 from pyfamily.model import Family
+from pyfamily.oci import index as oci
+from pyfamily.oci import layout
+from pyfamily.oci.layout import BlobCache
 from pyfamily.plan import Selection
 from pyfamily.produce import scheduler
 from pyfamily.produce.dated import dated_tags
-from pyfamily.publish import index as oci
-from pyfamily.publish import layout
-from pyfamily.publish.layout import BlobCache
 
 from . import registries, support
 

@@ -19,11 +19,11 @@ import docker.errors
 import pytest
 import requests
 
-from pyfamily import config, model, plan, publish, verify
+from pyfamily import config, model, oci, plan, publish, verify
 from pyfamily.config import RegistrySpec
 from pyfamily.errors import UserError
+from pyfamily.oci import index
 from pyfamily.produce.inputs import CREATED_LABEL
-from pyfamily.publish import index
 from pyfamily.verify import records
 
 from . import registries, support
@@ -160,7 +160,7 @@ def own_cache(tiny: Tiny, tmp_path: Path) -> Path:
     cache = tmp_path / "cache"
     shutil.copytree(tiny.cache / records.FOLDER, cache / records.FOLDER)
     for name in ("tiny", "lone"):
-        publish.local_platforms(tiny.ids[name], cache)
+        oci.local_platforms(tiny.ids[name], cache)
     return cache
 
 
@@ -182,7 +182,7 @@ def test_a_cached_blob_with_other_bytes_of_its_size_stops_publish_before_any_net
     part, tiny, registry, tmp_path
 ):
     cache = own_cache(tiny, tmp_path)
-    blobs = publish.blob_cache(cache)
+    blobs = oci.blob_cache(cache)
     manifest = blobs.blob_path(index.Index.parse(blobs.blob_path(tiny.ids["tiny"]).read_bytes()).images[0].digest)
     damaged = blobs.blob_path(json.loads(manifest.read_bytes())["layers"][0]["digest"]) if part == "layer" else manifest
     replace_file(damaged, SAME_SIZE[part](damaged.read_bytes()))
@@ -199,7 +199,7 @@ def test_a_cached_blob_with_other_bytes_of_its_size_stops_publish_before_any_net
 
 def test_a_cached_record_naming_another_image_is_refused_not_pushed_under_its_tags(tiny, registry, tmp_path):
     cache = own_cache(tiny, tmp_path)
-    images = publish.blob_cache(cache).root / "images"
+    images = oci.blob_cache(cache).root / "images"
     # `tiny`'s record made to name `lone`'s index, whole in the cache: its one platform is one `tiny` has too
     (images / tiny.ids["tiny"][7:]).write_bytes((images / tiny.ids["lone"][7:]).read_bytes())
     with registries.Proxy(registry.host) as proxy, pytest.raises(UserError) as caught:

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from pyfamily.errors import UserError
-from pyfamily.publish import index
+from pyfamily.oci import index
 from pyfamily.publish.registry import RegistryClient
 
 from .registries import Proxy, Registry, buildx, free_port, imagetools, serve_registry, write_docker_config

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from pyfamily.errors import UserError
-from pyfamily.publish import index
-from pyfamily.publish.layout import Blob
+from pyfamily.oci import index
+from pyfamily.oci.layout import Blob
 from pyfamily.publish.registry import RegistryClient
 
 from .registries import Proxy, Registry, serve_registry, write_docker_config

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pyfamily.errors import UserError
-from pyfamily.publish import index as oci
+from pyfamily.oci import index as oci
+from pyfamily.oci.layout import Blob
 from pyfamily.publish import transport
-from pyfamily.publish.layout import Blob
 from pyfamily.publish.registry import RegistryClient
 
 from ..integration.servers import Answer, Request, Scripted

@@ -7,7 +7,7 @@ import pytest
 
 from pyfamily import config, plan
 from pyfamily.errors import UserError
-from pyfamily.publish import index as oci
+from pyfamily.oci import index as oci
 from pyfamily.publish import stage
 
 SHIPPED = config.load(Path(__file__).resolve().parents[2] / "images.yaml")

@@ -1,4 +1,4 @@
-"""pyfamily.publish.index: what an image index holds and what to push of it for a choice of platforms (pure)."""
+"""pyfamily.oci.index: what an image index holds and what to push of it for a choice of platforms (pure)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pyfamily.errors import UserError
-from pyfamily.publish import index
-from pyfamily.publish.index import Index, MissingPlatforms, choose, platform_name
+from pyfamily.oci import index
+from pyfamily.oci.index import Index, MissingPlatforms, choose, platform_name
 
 
 def digest(name: str) -> str:

@@ -17,7 +17,7 @@ are saved as stored (layers already compressed), so nothing is recompressed and 
   (or manifest, or that manifest's config) must have the image ID as digest: all that is pushed descends from it.
 - `platforms(client, image, cache)`: the platforms a local image holds, e.g. ("linux/amd64", "linux/arm64"), from
   its save (engine API 1.45, docker 26, lists no manifests: inspect does from 1.48, list from 1.47), cached by ID.
-- `LocalImage.choose(platforms) -> index.Push`: what to push of it (see pyfamily.publish.index), and
+- `LocalImage.choose(platforms) -> index.Push`: what to push of it (see pyfamily.oci.index), and
   `LocalImage.blobs(entry)`: the config and layers of one of its manifests, as cached, each verified.
 """
 
@@ -40,7 +40,7 @@ import docker
 import docker.errors
 
 from pyfamily.errors import UserError
-from pyfamily.publish.index import (
+from pyfamily.oci.index import (
     IMAGE_TYPES,
     INDEX_TYPES,
     Descriptor,

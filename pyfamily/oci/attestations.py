@@ -1,7 +1,7 @@
 """Whether a local image carries, for each platform, the attestations BuildKit attached when it was built: a
 provenance statement (SLSA, `--provenance=mode=max`), and an SBOM (SPDX) when the build asked for one.
 
-They are read from the image as the engine stores it (pyfamily.publish.layout: its `docker save`, cached by image
+They are read from the image as the engine stores it (pyfamily.oci.layout: its `docker save`, cached by image
 ID, so publish reuses it): each attestation manifest of the index refers to the platform manifest it describes,
 and names what each of its layers holds in the `in-toto.io/predicate-type` annotation."""
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pyfamily.publish import index as oci
-from pyfamily.publish.layout import LocalImage
+from pyfamily.oci import index as oci
+from pyfamily.oci.layout import LocalImage
 
 PREDICATE = "in-toto.io/predicate-type"
 PROVENANCE = "https://slsa.dev/provenance/"  # a prefix: v0.2 with BuildKit 0.13, v1 later

@@ -1,4 +1,4 @@
-"""pyfamily.publish.layout: reading the OCI layout `docker save` writes into the blob cache (no engine: a tar made
+"""pyfamily.oci.layout: reading the OCI layout `docker save` writes into the blob cache (no engine: a tar made
 here the way docker 26 with the containerd image store writes one)."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from pyfamily.errors import UserError
-from pyfamily.publish import index, layout
-from pyfamily.publish.layout import BlobCache, export
+from pyfamily.oci import index, layout
+from pyfamily.oci.layout import BlobCache, export
 
 
 def sha(data: bytes) -> str:

@@ -76,12 +76,6 @@ class _Image:
         return (*self.target.tags, *self.dated)
 
 
-def dated_tags_of(config: Config, target: Target, image: docker.models.images.Image) -> tuple[str, ...]:
-    """The dated tags the image has locally: of the day it was built (its created label), not the day it is pushed,
-    with the .N suffix a later build of that day got (pyfamily.plan.tags)."""
-    return tuple(dated_tags(config.tags, target, image))
-
-
 def _check_platforms(
     plan: Plan, found: list[tuple[Target, docker.models.images.Image]], platforms: Sequence[str], cache_dir: Path
 ) -> None:
@@ -142,7 +136,7 @@ def _ready(
             f"publishing (allowed: {', '.join(sorted(allowed))}); rebuild with --profile release, or "
             "pass --allow-profile fast to publish them anyway."
         )
-    dated = {t.name: dated_tags_of(config, t, image) for t, image in found}
+    dated = {t.name: tuple(dated_tags(config.tags, t, image)) for t, image in found}
     undated = [t.ref for t, _ in found if not dated[t.name]]
     if undated:
         raise UserError(

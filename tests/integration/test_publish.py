@@ -23,6 +23,7 @@ from pyfamily import config, model, oci, plan, publish, verify
 from pyfamily.config import RegistrySpec
 from pyfamily.errors import UserError
 from pyfamily.oci import index
+from pyfamily.produce.dated import dated_tags
 from pyfamily.produce.inputs import CREATED_LABEL
 from pyfamily.verify import records
 
@@ -215,7 +216,7 @@ def publish_fast(family, chosen: plan.Plan, destinations, cache: Path) -> list[p
 
 def dated(family, name: str) -> str:
     """The image's one dated tag in the local engine (its day's, or the .N a later build of that day got)."""
-    (tag,) = publish.dated_tags_of(family.config, family.targets[name], support.client().images.get(family.ref(name)))
+    (tag,) = dated_tags(family.config.tags, family.targets[name], support.client().images.get(family.ref(name)))
     return tag
 
 

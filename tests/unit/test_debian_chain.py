@@ -36,15 +36,6 @@ PY313 = PythonVersion(version="3.13.15", sha256=SHA)
 ORIG = fake_tarball("3.13.16")
 
 
-@pytest.fixture(scope="module")
-def keys() -> Iterator[ArchiveKeys]:
-    made = ArchiveKeys()
-    try:
-        yield made
-    finally:
-        made.close()
-
-
 @pytest.fixture
 def archive(tmp_path: Path, keys: ArchiveKeys) -> Iterator[FakeArchive]:
     with file_server(tmp_path / "www") as server:

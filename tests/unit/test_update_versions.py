@@ -62,15 +62,6 @@ class Setup:
         )
 
 
-@pytest.fixture(scope="module")
-def keys() -> Iterator[ArchiveKeys]:
-    made = ArchiveKeys()
-    try:
-        yield made
-    finally:
-        made.close()
-
-
 @pytest.fixture
 def setup(tmp_path: Path, keys: ArchiveKeys) -> Iterator[Setup]:
     text = (ROOT / "images.yaml").read_text()

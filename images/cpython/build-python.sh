@@ -71,12 +71,26 @@ if [ "$host_arch" != "$build_arch" ]; then
     cd "$src/cross"
 fi
 
+# Extension modules that need no library beyond libc and libm are built into the interpreter, as Debian's
+# python3.X has them (62 built-in modules there, 33 in a default build): called directly and optimised with
+# the core by PGO and LTO (json, pickle, struct, math, datetime, sockets...), and no dlopen when imported.
+# Those that link a library (ssl, sqlite3, decimal, zlib, expat, ctypes...) stay in lib-dynload, so the
+# interpreter does not load them all at every start. A module this version lacks is skipped.
+builtin_modules="array _asyncio _bisect _contextvars _csv _datetime _heapq _json _opcode _pickle _queue _random
+    _statistics _struct _zoneinfo math cmath fcntl grp _posixsubprocess select _socket syslog unicodedata"
+mkdir -p Modules
+echo '*static*' >Modules/Setup.local
+for module in $builtin_modules; do
+    sed -n "s/^@MODULE_[A-Z0-9_]*_TRUE@\($module .*\)/\1/p" "$src/Modules/Setup.stdlib.in" >>Modules/Setup.local
+done
+
 # --enable-shared builds the stdlib's objects position-independent and links libpython3.X.so from them, for
-# programs that embed Python (in `all`); pythonX.Y itself is relinked statically from the same objects below.
+# programs that embed Python (in `all`); pythonX.Y itself is linked statically from the same objects below.
 # pip is left out (ensurepip and its bundled wheel stay, so `python -m venv` still gets pip).
 # System expat/libffi/libmpdec (3.13+ default) take Debian's security updates.
 # OPT is CPython's default without -g: the tree is stripped anyway, and debug info makes every compile and the
 # LTO links slower. PGO trains on as many test processes as there are cores.
+start=$SECONDS
 OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TESTTIMEOUT)" "$src/configure" \
     --build="$(dpkg-architecture -qDEB_BUILD_GNU_TYPE)" \
     "${cross[@]}" \
@@ -89,6 +103,8 @@ OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TES
     --with-ensurepip=no \
     --disable-test-modules \
     "$@"
+phase() { echo "build-python: phase $1 took $((SECONDS - start)) s"; start=$SECONDS; }
+phase configure
 
 # gcc LTO as configured is one partition (-flto-partition=none): kept. Split across the cores (gcc's default
 # partitioning) the release CPython stage took 10.8 min instead of 15.8 here, but `make bench`'s pyperformance
@@ -98,35 +114,46 @@ if grep -q -- '-flto-partition=none' Makefile; then
     sed -i -e '/^CONFIGURE_\(C\|LD\)FLAGS_NODIST=/s/ -g\( \|$\)/\1/' Makefile
 fi
 
-# Debian hardening flags, minus its -O2 that would override CPython's own -O3 and its -g (stripped anyway).
-# -fno-semantic-interposition (configure adds it only with --enable-optimizations): the objects are -fPIC for
-# libpython, and without it gcc may not inline or call directly any exported function, which costs the static
-# interpreter too. Passed to make, not configure, so they stay out of sysconfig (see altinstall below).
+# Debian hardening flags, minus its -O2 that would override CPython's own -O3 and its -g (stripped anyway), and
+# with -fstack-protector instead of -strong, as Debian's own python3.X (debian/rules: the eval loop's frames
+# would all get a canary). No frame pointers: Debian's python3.X has none, and they cost speed (README,
+# performance). -fno-semantic-interposition (configure adds it only with --enable-optimizations): the objects
+# are -fPIC for libpython, and without it gcc may not inline or call directly any exported function, which
+# costs the static interpreter too. Passed to make, not configure, so they stay out of sysconfig.
 export DEB_HOST_ARCH=$host_arch  # dpkg-buildflags: the flags for the platform compiled for
 cflags="$(DEB_CFLAGS_MAINT_STRIP='-O2 -g' dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-cflags+=" -fno-semantic-interposition"
+cflags="${cflags/-fstack-protector-strong/-fstack-protector} -fno-semantic-interposition"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 unset DEB_HOST_ARCH
-# Frame pointers make perf/eBPF profilers usable, as in the official images.
-case "$host_arch" in
-    amd64 | arm64) cflags+=" -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer" ;;
-    i386) ;;
-    *) cflags+=" -fno-omit-frame-pointer" ;;
-esac
+flags=(EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags")
 
-start=$SECONDS
-make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags"
-echo "build-python: make took $((SECONDS - start)) s"
-# Relink the interpreter statically from libpython's own objects: no PLT/GOT indirection into a shared
+# The interpreter is linked statically from libpython's own objects: no PLT/GOT indirection into a shared
 # library, thread-local state read directly (initial/local-exec TLS instead of __tls_get_addr), and no
 # libpython3.X.so to load at start. -export-dynamic (LINKFORSHARED) still exports the C API to extension
-# modules. Same objects (PGO-optimised in release), so one compile gives both.
-start=$SECONDS
-rm python
-# shellcheck disable=SC2016  # $(LIBRARY_OBJS) is for make to expand
-make -j"$(nproc)" EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags" \
-    LINK_PYTHON_OBJS='$(LIBRARY_OBJS)' LINK_PYTHON_DEPS='$(LIBRARY_OBJS)' python
-echo "build-python: static relink took $((SECONDS - start)) s"
+# modules. python-static is linked by the same make as libpython3.X.so, side by side (each LTO link is one
+# process), instead of a second whole-program link after it.
+cat >python-static.mk <<'MAKE'
+python-static: Programs/python.o $(LIBRARY_OBJS)
+	$(LINKCC) $(PY_CORE_LDFLAGS) $(LINKFORSHARED) -o $@ Programs/python.o $(LIBRARY_OBJS) $(LIBS) $(MODLIBS) $(SYSLIBS)
+MAKE
+if grep -q '^all:.*profile-opt' Makefile; then
+    # PGO's steps one by one (what `make profile-opt` does), each timed. The instrumented build is compiled and
+    # linked without LTO: its code only runs the training, and gcc reads the profile per function before LTO,
+    # so the optimised build gets the same profile without the instrumented build's whole-program link.
+    no_lto() { sed -n "s/^$1=//p" Makefile | sed -e 's/-flto[^ ]*//g; s/-fuse-linker-plugin//; s/-ffat-lto-objects//'; }
+    make -j"$(nproc)" "${flags[@]}" profile-gen-stamp \
+        CONFIGURE_CFLAGS_NODIST="$(no_lto CONFIGURE_CFLAGS_NODIST)" \
+        CONFIGURE_LDFLAGS_NODIST="$(no_lto CONFIGURE_LDFLAGS_NODIST)"
+    phase "PGO-instrumented build"
+    make "${flags[@]}" profile-run-stamp
+    phase "PGO training"
+    rm -f profile-clean-stamp
+    flags+=(CFLAGS_NODIST="$(sed -n 's/^PGO_PROF_USE_FLAG=//p' Makefile)")
+fi
+make -j"$(nproc)" "${flags[@]}" -f Makefile -f python-static.mk build_all python-static
+# Newer than libpython3.X.so, so `make altinstall` (whose `all` still lists the shared-linked python) keeps it.
+mv python-static python && touch python
+phase "optimised build and links"
 if readelf -d python | grep -q 'NEEDED.*libpython'; then
     echo "build-python: python still links libpython" >&2
     exit 1
@@ -136,6 +163,7 @@ fi
 # make's LDFLAGS/EXTRA_CFLAGS. Its compileall step (3 levels of .pyc, errors ignored) is skipped
 # by an option compileall refuses: pack-stdlib.py below compiles the one level that ships.
 make altinstall DESTDIR="$destdir" COMPILEALL_OPTS=--pyfamily-skips-compileall
+phase install
 
 cd "$destdir/usr/local"
 stdlib=lib/python$minor

@@ -24,6 +24,7 @@ import importlib.util
 import os
 import shutil
 import sys
+import time
 from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def hash_pyc(source: bytes, filename: str) -> bytes:
 
 
 def main() -> None:
+    started = time.monotonic()
     prefix, minor, runtime_prefix = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
     stdlib = prefix / "lib" / f"python{minor}"
     runtime_stdlib = runtime_prefix / "lib" / f"python{minor}"
@@ -74,6 +76,7 @@ def main() -> None:
     print(
         f"pack-stdlib: {compiled} modules compiled; sources + __pycache__ in {prefix}, sourceless in {runtime_prefix}"
     )
+    print(f"pack-stdlib: phase pack took {time.monotonic() - started:.0f} s")  # a row of `invoke bench`
 
 
 if __name__ == "__main__":

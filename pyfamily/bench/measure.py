@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pyfamily import config, engine, plan
+from pyfamily.bench import workload
 from pyfamily.errors import UserError
 from pyfamily.util import WORK_DIR, Say
 
@@ -117,6 +119,34 @@ def startups(subjects: Sequence[Subject], repeats: int) -> None:
     for subject in subjects:
         for key, _, _ in STARTS:
             subject.measures[key] = stats(times[(subject.label, key)])
+
+
+# build-python.sh and pack-stdlib.py say how long each step took; BuildKit's log prefixes the lines.
+PHASE = re.compile(r"(?:build-python|pack-stdlib): phase ([A-Za-z][\w ,-]*?) took (\d+) s")
+
+
+def compile_phases(log: str) -> dict[str, int]:
+    """Seconds per step of a CPython compile (configure, PGO-instrumented build, training, ...), in order."""
+    return {m.group(1): int(m.group(2)) for m in PHASE.finditer(log)}
+
+
+MIXED_ROUNDS = 5  # rounds of the workload in each container; the best is kept (the first warms the caches)
+
+
+def mixed(subjects: Sequence[Subject], containers: int) -> None:
+    """The fixed mixed workload (workload.py) in fresh containers, one of each subject in turn: best of N."""
+    found: dict[str, list[tuple[float, str]]] = {s.label: [] for s in subjects}
+    for _ in range(containers):
+        for subject in subjects:
+            command = [subject.python, "-c", workload.SOURCE, str(MIXED_ROUNDS)]
+            output = docker("run", "--rm", "--network", "none", "--entrypoint", "", subject.ref, *command)
+            try:
+                found[subject.label].append(workload.parse(output))
+            except ValueError as exc:
+                raise UserError(f"bench: {subject.ref}: {exc}") from None
+    for subject in subjects:
+        best, checksums = zip(*found[subject.label], strict=True)
+        subject.measures["mixed_ms"] = workload.summary(best, checksums)
 
 
 def pyperf_lib(out: Path, say: Say) -> Path:

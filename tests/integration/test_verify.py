@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from pyfamily import platforms, verify
+from pyfamily.verify import checks
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_check_that_runs_too_long_fails_with_a_reason(helper_image, monkeypatch):
-    monkeypatch.setattr(verify, "TIMEOUT_SECONDS", 2)
+    monkeypatch.setattr(checks, "TIMEOUT_SECONDS", 2)
     outcome = verify.run(helper_image, ["-c", "sleep 60"], entrypoint=["sh"])
     assert outcome.exit_code == 124
     assert "no result within 2 s" in outcome.output

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 
-from pyfamily.bench import Options, run
-from pyfamily.bench.measure import Report, Subject
+from pyfamily.bench import Options, run, workload
+from pyfamily.bench.measure import Report, Subject, compile_phases
 from pyfamily.bench.output import geomean_ratio, table
 from pyfamily.errors import UserError
 
@@ -53,3 +55,67 @@ def test_the_table_has_the_rows_the_issue_asks_for() -> None:
 def test_an_unknown_benchmark_is_a_user_error_before_anything_is_built(tmp_path) -> None:
     with pytest.raises(UserError, match="unknown benchmark"):
         run(Options(benchmarks=["no_such_benchmark"], out=tmp_path))
+
+
+def test_the_mixed_workload_runs_and_gives_the_same_checksum_each_time() -> None:
+    # The real workload on this interpreter (one round each): the checksum is what shows that every subject
+    # computed the same thing, so it must not depend on the run.
+    results = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", workload.SOURCE, "1"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        results.append(workload.parse(done.stdout))
+    (first_ms, first_sum), (second_ms, second_sum) = results
+    assert first_ms > 0 and second_ms > 0
+    assert first_sum == second_sum and len(first_sum) == 16
+
+
+def test_a_workload_output_that_is_not_one_result_is_refused() -> None:
+    with pytest.raises(ValueError, match="not 'MS CHECKSUM 1'"):
+        workload.parse("Traceback (most recent call last):\n  ...\nMemoryError\n")
+    with pytest.raises(ValueError):
+        workload.parse("150.0 0b81399fc44b0439 2")  # two rounds computed different results
+
+
+def test_the_mixed_workload_keeps_the_best_container_and_flags_differing_results() -> None:
+    same = workload.summary([260.0, 250.0, 270.0], ["aa", "aa", "aa"])
+    assert (same["best"], same["median"], same["checksum"]) == (250.0, 260.0, "aa")
+    assert workload.summary([1.0, 2.0], ["aa", "bb"])["checksum"] == "differs: aa bb"
+    assert workload.speed_ratio({"best": 200.0}, {"best": 250.0}) == pytest.approx(1.25)
+
+
+def test_compile_phases_are_read_from_the_build_log() -> None:
+    log = (
+        "#11 82.57 checking for -O2... yes\n"
+        "#11 83.10 build-python: phase configure took 83 s\n"
+        "#11 400.0 build-python: phase PGO-instrumented build took 317 s\n"
+        "#11 610.0 build-python: phase PGO training took 210 s\n"
+        "#12 20.1 pack-stdlib: phase pack took 19 s\n"
+    )
+    assert compile_phases(log) == {"configure": 83, "PGO-instrumented build": 317, "PGO training": 210, "pack": 19}
+    assert compile_phases("#11 1.0 make took 3 s\n") == {}
+
+
+def test_the_table_shows_the_mixed_workload_slowest_benchmark_and_compile_steps() -> None:
+    ours = subject("3.13 release", 100, {"json_loads": 10.0, "nbody": 100.0})
+    debian = subject("debian python3.13", 100, {"json_loads": 12.0, "nbody": 90.0})
+    ours.measures["mixed_ms"] = workload.summary([240.0, 250.0], ["aa", "aa"])
+    debian.measures["mixed_ms"] = workload.summary([264.0, 270.0], ["aa", "aa"])
+    ours.measures["pull_first_output_s"] = stats(2.5)
+    ours.measures["largest_layer"] = {"bytes": 90_000_000, "share": 0.77, "step": "ADD rootfs-amd64.tar /"}
+    phases = {"configure": 90, "PGO training": 180}
+    builds = {
+        "compile_times": {"release": {"seconds": 600, "selection_seconds": 700, "measured": "x", "phases": phases}},
+        "fast-noop": {"wall_seconds": 2.5},
+        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
+        "app_smokes": {},
+    }
+    options = {"version": "3.13", "quick": False, "repeats": 3, "benchmarks": ["json_loads", "nbody"]}
+    lines = table(Report(2, [ours, debian], builds, [], "2026-12-03T00:00:00+00:00", options)).splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("fixed mixed workload"))
+    assert "240 (245)" in lines[row] and "1.10x" in lines[row + 1]
+    assert any(line.startswith("slowest benchmark") and "0.90x (nbody)" in line for line in lines)
+    assert any(line.startswith("where the minutes go") and "configure 1.5, PGO training 3.0" in line for line in lines)
+    pulled = next(line for line in lines if line.startswith("pull, then first output, s"))
+    assert "2.5 (2.2-2.8)" in pulled and pulled.rstrip().endswith("-")  # Debian's not measured here
+    assert any(line.startswith("largest layer") and "90 (77%): ADD rootfs" in line for line in lines)

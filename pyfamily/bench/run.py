@@ -1,0 +1,202 @@
+"""The bench run: this family's X.Y (release and fast profiles) side by side with Debian's own pythonX.Y on one base.
+
+`invoke bench` (`make bench`) builds what it needs, then measures in one run: image size, cold start (fresh
+writable and fresh read-only container), warm start, a fixed mixed workload (workload.py), a pyperformance
+subset, the CPython compile time per profile (and per step), a no-op rebuild and a refresh (`build --refresh`)
+against a cold build. It prints one table and writes build/bench/bench.json and build/bench/bench.png. Never
+part of `make test`: nothing here is an assertion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyfamily import config, engine, plan, platforms, produce
+from pyfamily.bench import measure, pull
+from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Subject
+from pyfamily.bench.output import chart
+from pyfamily.errors import UserError
+from pyfamily.plan import Selection
+from pyfamily.produce.backend import DockerCli
+from pyfamily.produce.processes import Processes
+from pyfamily.util import RECIPES, Say
+
+
+@dataclass
+class Options:
+    config: str | None = None
+    version: str = "3.13"
+    quick: bool = False
+    also: Sequence[str] = ()  # IMAGE or IMAGE=COMMAND (default command: python3)
+    repeats: int = 0  # 0: 7, or 3 with --quick
+    benchmarks: Sequence[str] = ()  # default: all of BENCHMARKS, or the first QUICK_BENCHMARKS with --quick
+    out: Path = OUT
+
+
+# --- building ------------------------------------------------------------------------------------------------
+
+
+def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -> dict[str, Any]:
+    family = plan.expand(config.load(options.config), profile)
+    selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
+    settings = produce.Settings(refresh=refresh, ca_bundle=produce.resolve_ca_bundle(family.config))
+    started = time.monotonic()
+    report = produce.run(selected, settings, say=lambda line: say(f"  {line}"))
+    report.check()
+    seconds = time.monotonic() - started
+    results = {r.target.name: r for r in report.results}
+    runtime, cpython = results[options.version], results[f"cpython-{options.version}"]
+    root = family.root()
+    assert root is not None  # every family has a base
+    return {
+        "profile": profile,
+        "image": runtime.image_id,
+        "base": results[root.name].image_id,
+        "base_ref": root.ref,  # BuildKit takes a FROM by name, not by image ID
+        "size": runtime.size,
+        "wall_seconds": seconds,
+        "statuses": {name: r.status.value for name, r in results.items()},
+        "cpython_status": cpython.status.value,
+        "cpython_seconds": cpython.seconds if cpython.status == produce.Status.BUILT else None,
+        "cpython_phases": _phases(cpython.log) if cpython.status == produce.Status.BUILT else {},
+    }
+
+
+def _phases(log: Path | None) -> dict[str, int]:
+    """Where the compile's minutes went, from its build log (the steps say how long they took)."""
+    return measure.compile_phases(log.read_text(errors="replace")) if log is not None and log.is_file() else {}
+
+
+def _release_present(options: Options) -> bool:
+    """Whether the release runtime is built and up to date, without building anything (for --quick)."""
+    family = plan.expand(config.load(options.config), "release")
+    target = family.targets.get(f"cpython-{options.version}")
+    return target is not None and engine.image_or_none(target.ref) is not None
+
+
+def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """CPython compile seconds per profile: measured now when compiled now, else the last measurement kept."""
+    path = out / "compile-times.json"
+    known: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    for profile, info in builds.items():
+        if info.get("cpython_seconds"):
+            known[profile] = {
+                "seconds": info["cpython_seconds"],
+                "selection_seconds": info["wall_seconds"],  # the whole selection, cold
+                "phases": info.get("cpython_phases", {}),
+                "measured": dt.date.today().isoformat(),
+            }
+    path.write_text(json.dumps(known, indent=2))
+    return known
+
+
+def _debian_image(base_image: str, minor: str, out: Path, say: Say) -> str:
+    """Debian's own pythonX.Y, apt-installed on this family's base (built here, cached by the engine)."""
+    ref = f"{DEBIAN_REPOSITORY}:{minor}"
+    say(f"building {ref}: apt-install python{minor} on this family's base")
+    request = engine.BuildRequest(
+        "debian-python",
+        RECIPES / "debian-python",
+        (ref,),
+        (platforms.host(),),
+        build_args={"BASE": base_image, "MINOR": minor},
+        log=out / "debian-python.log",
+    )
+    try:
+        DockerCli().build(request, Processes(), lambda line: None)
+    except engine.BuildFailed as exc:
+        raise UserError(f"bench: building {ref} (apt-install python{minor} on {base_image}): {exc}") from None
+    return ref
+
+
+# --- the run -------------------------------------------------------------------------------------------------
+
+
+def _measure(
+    subjects: list[Subject],
+    pulled: list[Subject],
+    names: list[str],
+    repeats: int,
+    options: Options,
+    notes: list[str],
+    say: Say,
+) -> dict[str, Any]:
+    """Every measurement of the subjects, each taken in turns; returns the app smokes."""
+    out = options.out
+    say(f"start-up times, {repeats} fresh containers each")
+    measure.startups(subjects, repeats)
+    say(f"fixed mixed workload, {repeats} fresh containers each, {measure.MIXED_ROUNDS} rounds in each")
+    measure.mixed(subjects, repeats)
+    lib = measure.pyperf_lib(out, say)
+    say(f"pyperformance subset ({len(names)} benchmarks, pyperf --fast)")
+    measure.pyperf(subjects, lib, names, out, say)
+    apps = measure.app_smokes(options.config, 3 if options.quick else 5, say)
+    say("pull, then first output: each image from a registry on 127.0.0.1 into a fresh second engine")
+    try:
+        pull.first_output(pulled, 3, out / "pull")
+    except (UserError, OSError, subprocess.SubprocessError) as exc:
+        notes.append(f"pull, then first output: not measured ({exc})")
+    return apps
+
+
+def run(options: Options, say: Say = print) -> Report:
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    repeats = options.repeats or (3 if options.quick else 7)
+    names = list(options.benchmarks) or list(BENCHMARKS)[: QUICK_BENCHMARKS if options.quick else None]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise UserError(f"--benchmark: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    notes: list[str] = []
+    builds: dict[str, dict[str, Any]] = {}
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    profiles = ["release", "fast"]
+    if options.quick and not _release_present(options):
+        profiles = ["fast"]
+        notes.append("--quick: release not built, so not measured (run `invoke bench` once without --quick)")
+    for profile in profiles:
+        say(f"building {options.version} ({profile})")
+        builds[profile] = _build(options, profile, say)
+    # A second build of the same selection: everything is up to date, so this is the no-op cost.
+    say("no-op rebuild (fast)")
+    builds["fast-noop"] = _build(options, "fast", say)
+    # What the scheduled job does: ask Debian and PyPI, rebuild only what has updates, never recompile CPython.
+    say("refresh (fast)")
+    builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
+    compile_times = _compile_times(out, builds)
+
+    debian = _debian_image(builds["fast"]["base_ref"], options.version, out, say)
+    python = f"python{options.version}"
+    subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
+    subjects.append(Subject(f"debian python{options.version}", debian, python))
+    for extra in options.also:
+        ref, _, command = extra.partition("=")
+        subjects.append(Subject(ref, ref, command or "python3"))
+    for subject in subjects:
+        subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
+
+    apps = _measure(subjects, [subjects[0], subjects[len(profiles)]], names, repeats, options, notes, say)
+
+    report = Report(
+        cores=os.cpu_count() or 0,
+        subjects=subjects,
+        builds={**builds, "compile_times": compile_times, "app_smokes": apps},
+        notes=notes,
+        started=started,
+        options={"version": options.version, "quick": options.quick, "repeats": repeats, "benchmarks": names},
+    )
+    (out / "bench.json").write_text(json.dumps(report.as_json(), indent=2))
+    try:
+        chart(report, out / "bench.png")
+    except ImportError:
+        report.notes.append("no chart: matplotlib is not installed (pip install matplotlib)")
+    return report

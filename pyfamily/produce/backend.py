@@ -1,6 +1,6 @@
 """The build backend seam: how a build request becomes a local image.
 
-Every build the tool runs goes through a backend: the scheduler's targets (runner.py), the bootstrapped Debian tree
+Every build the tool runs goes through a backend: the scheduler's targets (scheduler.py), the bootstrapped Debian tree
 (the base recipe's prepare step, through Preparation.build), the SBOM generator (sbom.py) and the bench's
 comparison image. A request is an `engine.BuildRequest`; the scheduler only reads back the image it tagged and
 does not care which backend runs. Today's backend runs `docker buildx build` into the local image store (the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -10,6 +11,7 @@ import pytest
 from pyfamily.plan import Selection
 
 from . import support
+from .registries import PASSWORD, USER, Registry, serve_registry
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,17 @@ def helper_image(docker_client, family_work) -> str:
 def family(docker_client, family_work) -> support.Family:
     """Every target of tests/fixtures/family.yaml, built once per test session (fast profile)."""
     return support.build_family(family_work / "all")
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """Debian's docker-registry on 127.0.0.1, plain HTTP, no auth."""
+    with serve_registry(tmp_path_factory.mktemp("plain")) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The same with htpasswd auth for registries.USER / PASSWORD."""
+    with serve_registry(tmp_path_factory.mktemp("guarded"), users={USER: PASSWORD}) as registry:
+        yield registry

@@ -41,6 +41,8 @@ from pyfamily import engine
 from .servers import Server, Tls
 
 START_TIMEOUT = 10.0
+# The publisher the `guarded` registry (conftest.py) knows; the password must never appear in a message.
+USER, PASSWORD = "publisher", "pw-" + secrets.token_hex(8)
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "proxy-connection"}
 
 

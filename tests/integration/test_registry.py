@@ -22,11 +22,18 @@ from pyfamily.errors import UserError
 from pyfamily.oci import index
 from pyfamily.publish.registry import RegistryClient
 
-from .registries import Proxy, Registry, buildx, free_port, imagetools, serve_registry, write_docker_config
+from .registries import (
+    PASSWORD,
+    USER,
+    Proxy,
+    buildx,
+    free_port,
+    imagetools,
+    write_docker_config,
+)
 
 pytestmark = pytest.mark.integration
 
-USER, PASSWORD = "publisher", "pw-" + uuid.uuid4().hex  # the password must never appear in a message
 RUN = uuid.uuid4().hex[:8]
 LOCAL = f"pyfamily-registry-test/tiny-{RUN}"
 PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -79,18 +86,6 @@ def images(docker_client: docker.DockerClient, tmp_path_factory: pytest.TempPath
         for reference in reversed(list(built.values())):
             with contextlib.suppress(docker.errors.ImageNotFound):
                 docker_client.images.remove(reference)
-
-
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with serve_registry(tmp_path_factory.mktemp("plain")) as registry:
-        yield registry
-
-
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with serve_registry(tmp_path_factory.mktemp("guarded"), users={USER: PASSWORD}) as registry:
-        yield registry
 
 
 def test_push_by_digest_moves_no_tag_then_put_tag_and_pull_back(plain, images, docker_client, tmp_path):

@@ -19,12 +19,11 @@ from pyfamily.oci import index
 from pyfamily.oci.layout import Blob
 from pyfamily.publish.registry import RegistryClient
 
-from .registries import Proxy, Registry, serve_registry, write_docker_config
+from .registries import PASSWORD, USER, Proxy, Registry, serve_registry, write_docker_config
 from .servers import Request, Scripted, Tls, make_tls
 
 pytestmark = pytest.mark.integration
 
-USER, PASSWORD = "publisher", "pw-" + secrets.token_hex(8)
 BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 REPOSITORY = "test/hosts"
 
@@ -32,18 +31,6 @@ REPOSITORY = "test/hosts"
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
     return make_tls(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def plain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with serve_registry(tmp_path_factory.mktemp("plain")) as registry:
-        yield registry
-
-
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with serve_registry(tmp_path_factory.mktemp("guarded"), users={USER: PASSWORD}) as registry:
-        yield registry
 
 
 @pytest.fixture(scope="module")

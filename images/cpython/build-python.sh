@@ -24,6 +24,11 @@ tarball=$(realpath "$1")
 minor=$2
 destdir=$(realpath -m "$3")
 shift 3
+# MINOR "3.14t": the free-threaded build (PEP 703), interpreter python3.14t, stdlib lib/python3.14t, extension
+# modules tagged cpython-314t. The build Python of a cross build is free-threaded too, so the bytecode and the
+# frozen modules it makes are the ones this interpreter reads.
+gil=()
+case "$minor" in *t) gil=(--disable-gil) ;; esac
 
 build_arch=$(dpkg --print-architecture)
 host_arch=${HOST_ARCH:-$build_arch}
@@ -50,7 +55,7 @@ if [ "$host_arch" != "$build_arch" ]; then
     # installed are the target's, whose libraries this machine cannot link.
     start=$SECONDS
     mkdir "$src/native"
-    (cd "$src/native" && OPT="-O1" ../configure --prefix=/opt/build-python --with-ensurepip=no --disable-test-modules \
+    (cd "$src/native" && OPT="-O1" ../configure --prefix=/opt/build-python --with-ensurepip=no --disable-test-modules "${gil[@]}" \
         >/dev/null && make -j"$(nproc)" python >/dev/null)
     mkdir -p /opt/build-python/bin /opt/build-python/lib
     cp "$src/native/python" "/opt/build-python/bin/python$minor"
@@ -102,6 +107,7 @@ OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TES
     --with-system-expat \
     --with-ensurepip=no \
     --disable-test-modules \
+    "${gil[@]}" \
     "$@"
 phase() { echo "build-python: phase $1 took $((SECONDS - start)) s"; start=$SECONDS; }
 phase configure
@@ -167,6 +173,19 @@ phase install
 
 cd "$destdir/usr/local"
 stdlib=lib/python$minor
+if [ ${#gil[@]} -gt 0 ]; then
+    # `all` holds this tree beside the default build of the same minor in one /usr/local: every name the two
+    # share (pydoc3.14, idle3.14, the stable-ABI stub libpython3.so, which a free-threaded build cannot serve)
+    # is this build's own or goes, so copying one never overwrites the other.
+    # (altinstall also links python3.14 to python3.14t: that name is the default build's.)
+    for file in bin/*; do
+        case "$file" in *"$minor"*) continue ;; esac
+        own=${file/"${minor%t}"/$minor}
+        [ "$own" != "$file" ] || own=${file}t
+        if [ -e "$own" ]; then rm "$file"; else mv "$file" "$own"; fi
+    done
+    rm -f lib/libpython3.so
+fi
 
 # No tk-dev at build time, so _tkinter is never built: drop what cannot run without it.
 rm -rf "$stdlib"/{idlelib,tkinter,turtledemo,turtle.py} "bin/idle$minor" share/man

@@ -1,4 +1,4 @@
-"""A BuildKit SBOM generator for the family's images: the Debian packages dpkg records and the Python
+"""A BuildKit SBOM generator for the family's images: the Debian packages dpkg records (or status.d) and the Python
 distributions installed (site-packages and venvs), as an SPDX 2.3 document in an in-toto statement.
 
 BuildKit runs it (`--attest=type=sbom,generator=<this image>`) with the built root filesystem mounted read-only
@@ -19,27 +19,41 @@ from pathlib import Path
 
 TOOL = "pyfamily-sbom-scan-1"
 STATUS = "var/lib/dpkg/status"
+# A tree with no dpkg (the distroless images) keeps one record per package here instead: PKG, beside PKG.md5sums.
+STATUS_D = "var/lib/dpkg/status.d"
 # Where Python distributions live in the family's images: CPython's site-packages (/usr/local/lib), app and
 # project venvs (/usr/share/python3/app), and other usual places.
 PYTHON_ROOTS = ("usr/local/lib", "usr/share/python3", "opt", "usr/lib/python3/dist-packages")
 MAX_DEPTH = 8
 
 
+def status_texts(root: Path) -> list[str]:
+    """dpkg's status file, and every record of status.d/ (no symlink: they would be read outside the tree)."""
+    texts = []
+    status, records = root / STATUS, root / STATUS_D
+    if status.is_file() and not status.is_symlink():
+        texts.append(status.read_text(errors="replace"))
+    if records.is_dir() and not records.is_symlink():
+        for record in sorted(records.iterdir()):
+            if record.is_file() and not record.is_symlink() and not record.name.endswith(".md5sums"):
+                texts.append(record.read_text(errors="replace"))
+    return texts
+
+
 def deb_packages(root: Path) -> list[dict[str, str]]:
-    """Installed Debian packages from dpkg's status file (deb822 paragraphs)."""
-    status = root / STATUS
-    if not status.is_file():
-        return []
-    found = []
-    for paragraph in status.read_text(errors="replace").split("\n\n"):
-        fields: dict[str, str] = {}
-        for line in paragraph.splitlines():
-            if line and not line[0].isspace() and ":" in line:
-                key, _, value = line.partition(":")
-                fields[key.strip()] = value.strip()
-        if fields.get("Package") and "installed" in fields.get("Status", "").split():
-            found.append(fields)
-    return sorted(found, key=lambda f: (f["Package"], f.get("Architecture", "")))
+    """Installed Debian packages, each once: deb822 paragraphs whose Status says installed (a status.d record may
+    have no Status: it is there because the package is)."""
+    found = {}
+    for text in status_texts(root):
+        for paragraph in text.split("\n\n"):
+            fields: dict[str, str] = {}
+            for line in paragraph.splitlines():
+                if line and not line[0].isspace() and ":" in line:
+                    key, _, value = line.partition(":")
+                    fields[key.strip()] = value.strip()
+            if fields.get("Package") and "installed" in fields.get("Status", "installed").split():
+                found[(fields["Package"], fields.get("Architecture", ""))] = fields
+    return [found[key] for key in sorted(found)]
 
 
 def python_dists(root: Path) -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import time
 import zipfile
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ class Subject:
     python: str
     size: int = 0
     measures: dict[str, Any] = field(default_factory=dict)
+    pyperf: bool = True  # False: the same interpreter as another subject (the shell-less image), not timed again
 
 
 @dataclass
@@ -87,18 +89,51 @@ def docker(*args: str, timeout: float = 600) -> str:
     return done.stdout
 
 
-# Times COMMAND inside the container, in ms, so container start and stop are not counted. $1: warm-up runs.
-TIMER = (
-    'i=0; while [ "$i" -lt "$1" ]; do "$2" -c "$3" || exit 1; i=$((i+1)); done; '
-    's=$(date +%s%N); "$2" -c "$3" || exit 1; e=$(date +%s%N); echo $(((e - s) / 1000))'
-)
+# Times COMMAND inside the container, in ms, so container start and stop are not counted: a Python program, not a
+# shell loop, since the shell-less images have no shell. argv: warm-up runs, the interpreter, the code it runs.
+TIMER = """import subprocess, sys, time
+warm, python, code = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for _ in range(warm):
+    subprocess.run([python, "-c", code], check=True)
+started = time.perf_counter_ns()
+subprocess.run([python, "-c", code], check=True)
+print((time.perf_counter_ns() - started) // 1000)
+"""
 
 
 def start_ms(subject: Subject, *, read_only: bool, warm: bool) -> float:
     flags = ["--read-only", "--tmpfs", "/tmp"] if read_only else []
-    command = ["sh", "-c", TIMER, "timer", "2" if warm else "0", subject.python, IMPORTS]
+    command = [subject.python, "-c", TIMER, "2" if warm else "0", subject.python, IMPORTS]
     output = docker("run", "--rm", "--network", "none", *flags, "--entrypoint", "", subject.ref, *command)
     return int(output.split()[-1]) / 1000
+
+
+def footprint(ref: str) -> dict[str, int]:
+    """The unpacked size of the image's files and how many Debian packages it records (dpkg's status file, or a
+    status.d record each in a shell-less image), read from its flattened filesystem (`docker export`)."""
+    container = docker("create", ref, "none").strip()
+    try:
+        with subprocess.Popen(["docker", "export", container], stdout=subprocess.PIPE) as export:
+            assert export.stdout is not None
+            found = _tree_footprint(export.stdout)
+    finally:
+        docker("rm", "-f", container)
+    return found
+
+
+def _tree_footprint(stream: Any) -> dict[str, int]:
+    size, packages = 0, 0
+    with tarfile.open(fileobj=stream, mode="r|") as tree:
+        for member in tree:
+            size += member.size if member.isfile() else 0
+            name = member.name.removeprefix("./")
+            if name == "var/lib/dpkg/status":
+                handle = tree.extractfile(member)
+                text = handle.read().decode(errors="replace") if handle else ""
+                packages += sum(1 for line in text.splitlines() if line.startswith("Package: "))
+            elif name.startswith("var/lib/dpkg/status.d/") and member.isfile() and not name.endswith(".md5sums"):
+                packages += 1
+    return {"unpacked_bytes": size, "debian_packages": packages}
 
 
 def stats(values: list[float]) -> dict[str, Any]:
@@ -178,7 +213,7 @@ def pyperf(subjects: Sequence[Subject], lib: Path, names: Sequence[str], out: Pa
     data = "/bench/lib/pyperformance/data-files/benchmarks"
     for name in names:
         folder, extra = BENCHMARKS[name]
-        for subject in subjects:
+        for subject in (s for s in subjects if s.pyperf):
             results = folders[subject.label]
             say(f"  {name}: {subject.label}")
             docker(

@@ -47,7 +47,10 @@ def table(report: Report) -> str:
     subjects = report.subjects
     debian = next(s for s in subjects if s.label.startswith("debian"))
     headers = ["", *(s.label for s in subjects)]
-    rows: list[list[str]] = [["image size MB", *(f"{s.size / 1e6:.1f}" for s in subjects)]]
+    rows: list[list[str]] = [["image size MB (compressed)", *(f"{s.size / 1e6:.1f}" for s in subjects)]]
+    if all("unpacked_bytes" in s.measures for s in subjects):
+        rows.append(["  unpacked MB", *(f"{s.measures['unpacked_bytes'] / 1e6:.1f}" for s in subjects)])
+        rows.append(["  Debian packages", *(str(s.measures["debian_packages"]) for s in subjects)])
     for key, label in (
         ("cold_writable_ms", "cold start, fresh container, ms"),
         ("cold_read_only_ms", "cold start, fresh --read-only, ms"),

@@ -56,9 +56,11 @@ def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -
     runtime, cpython = results[options.version], results[f"cpython-{options.version}"]
     root = family.root()
     assert root is not None  # every family has a base
+    shellless = results.get(f"{options.version}-distroless")
     return {
         "profile": profile,
         "image": runtime.image_id,
+        "distroless": shellless.image_id if shellless else None,
         "base": results[root.name].image_id,
         "base_ref": root.ref,  # BuildKit takes a FROM by name, not by image ID
         "size": runtime.size,
@@ -178,11 +180,15 @@ def run(options: Options, say: Say = print) -> Report:
     python = f"python{options.version}"
     subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
     subjects.append(Subject(f"debian python{options.version}", debian, python))
+    if builds[profiles[0]]["distroless"]:  # its CPython is the thin image's, byte for byte: pyperformance once
+        label = f"{options.version}-distroless {profiles[0]}"
+        subjects.append(Subject(label, builds[profiles[0]]["distroless"], python, pyperf=False))
     for extra in options.also:
         ref, _, command = extra.partition("=")
         subjects.append(Subject(ref, ref, command or "python3"))
     for subject in subjects:
         subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
+        subject.measures.update(measure.footprint(subject.ref))
 
     apps = _measure(subjects, [subjects[0], subjects[len(profiles)]], names, repeats, options, notes, say)
 

@@ -14,12 +14,12 @@ from pyfamily.config.values import (
     AbsolutePath,
     CommandName,
     EnvName,
-    Minor,
     NonEmptyText,
     PackageName,
     PipRequirement,
     Port,
     ProjectPath,
+    PythonName,
     Text,
     UserName,
     VariantRef,
@@ -35,8 +35,14 @@ class UserSpec(Model):
     gid: int | None = Field(default=None, ge=1, le=2**31 - 2)  # the uid unless given
 
 
+# Who an app on the thin runtime runs as unless `user:` says otherwise (`user: root` keeps root).
+DEFAULT_USER = UserSpec(name="app")
+# The shell-less runtime's own user, which its apps run as: distroless's `nonroot`.
+NONROOT_UID = 65532
+
+
 class AppSpec(Model):
-    python: Minor
+    python: PythonName
     variant: VariantRef = PLAIN
     requirements: list[PipRequirement] | None = Field(default=None, min_length=1)
     # A poetry or uv project (a folder with pyproject.toml and its lock), instead of `requirements`.
@@ -47,7 +53,9 @@ class AppSpec(Model):
     groups: list[PackageName] = []
     no_binary: list[PackageName] = []  # built from source against the family's -dev libraries
     env: dict[EnvName, Text] = {}
-    user: UserSpec | None = None
+    # thin: on X.Y (Debian, a shell, apt); distroless: on X.Y-distroless (no shell, user nonroot)
+    runtime: Literal["thin", "distroless"] = "thin"
+    user: UserSpec | Literal["root"] | None = None  # None: DEFAULT_USER on thin, nonroot on distroless
     workdir: AbsolutePath | None = None
     entrypoint: list[NonEmptyText] | None = None
     cmd: list[NonEmptyText] | None = None
@@ -73,11 +81,24 @@ class AppSpec(Model):
             raise refusal("an app needs `requirements` (a list) or `project` (a poetry or uv project folder)")
         if self.requirements is not None and self.project is not None:
             raise refusal("an app has `requirements` or `project`, not both")
+        if self.runtime == "distroless" and self.user is not None:
+            raise refusal(
+                "`user` cannot be set with `runtime: distroless`: the shell-less image has no useradd and runs every "
+                f"app as its own user nonroot ({NONROOT_UID}); leave `user` out, or use `runtime: thin`"
+            )
         if self.project is None:
             given = [key for key in PROJECT_ONLY if key in self.model_fields_set]
             if given:
                 raise refusal(f"{', '.join(f'`{key}`' for key in given)} only apply to an app with `project`")
         return self
 
+    @property
+    def created_user(self) -> UserSpec | None:
+        """The user the runtime stage creates and runs the app as; None: none is created (root, or distroless's
+        nonroot, which the image already has)."""
+        if self.runtime == "distroless" or self.user == "root":
+            return None
+        return self.user or DEFAULT_USER
 
-PROJECT_ONLY = ("installer", "lock", "extras", "groups", "no_binary", "env", "user", "workdir")
+
+PROJECT_ONLY = ("installer", "lock", "extras", "groups", "no_binary", "env", "workdir")

@@ -34,9 +34,31 @@ class PythonVersion(Model):
         return self.tarball or f"Python-{self.version}.tar.xz"
 
 
+# The first minor whose free-threaded build (configure --disable-gil, PEP 703) exists: experimental in 3.13,
+# supported from 3.14 (PEP 779).
+FIRST_FREETHREADED = (3, 13)
+
+
+def is_freethreaded(python: str) -> bool:
+    """Whether a Python of the family ("3.14t") is a free-threaded build: its interpreter is python3.14t."""
+    return python.endswith("t")
+
+
+def minor_of(python: str) -> str:
+    """The minor ("3.14") a Python of the family ("3.14" or "3.14t") is compiled from."""
+    return python.removesuffix("t")
+
+
+def _version_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in minor.split("."))
+
+
 class PythonSpec(Model):
     default: Minor
     versions: dict[Minor, PythonVersion]
+    # Minors also compiled free-threaded (--disable-gil): each gives the Python "X.Yt" (python3.14t), its own
+    # runtime, variants and builder; `all` holds it beside the others. Its release is the minor's.
+    freethreaded: list[Minor] = []
     build_packages: list[DebianPackage] = []
     runtime_packages: list[DebianPackage] = []
     check_imports: list[ModuleName] = []
@@ -59,6 +81,7 @@ class PythonSpec(Model):
             for minor, spec in self.versions.items()
             if spec.minor != minor
         ]
+        faults += self._freethreaded_faults()
         if self.default not in self.versions:
             choices = ", ".join(self.versions)
             faults.append(
@@ -66,3 +89,20 @@ class PythonSpec(Model):
             )
         refuse_all("PythonSpec", faults)
         return self
+
+    def _freethreaded_faults(self) -> list[tuple[KeyPath, str, object]]:
+        faults: list[tuple[KeyPath, str, object]] = []
+        for position, minor in enumerate(self.freethreaded):
+            if minor not in self.versions:
+                message = f"{minor!r} is not in the matrix; choose among {', '.join(self.versions)}"
+            elif _version_key(minor) < FIRST_FREETHREADED:
+                message = (
+                    f"Python {minor} has no free-threaded build (configure --disable-gil exists from 3.13, "
+                    "supported from 3.14); list 3.13 or newer"
+                )
+            elif minor in self.freethreaded[:position]:
+                message = f"{minor!r} is listed twice"
+            else:
+                continue
+            faults.append((("freethreaded", position), message, minor))
+        return faults

@@ -17,7 +17,7 @@ from pyfamily.config.apps import AppSpec
 from pyfamily.config.base import BaseSpec
 from pyfamily.config.build import BuildSpec
 from pyfamily.config.paths import KeyPath, show
-from pyfamily.config.python import PythonSpec
+from pyfamily.config.python import PythonSpec, PythonVersion, is_freethreaded, minor_of
 from pyfamily.config.sources import SourcesSpec
 from pyfamily.config.strict import Model
 from pyfamily.config.tags import TAG_FIELDS, TagsSpec, public_tag_complaint
@@ -54,18 +54,31 @@ class Config(Model):
 
     @property
     def minors(self) -> list[str]:
-        """The Python minors of the matrix, oldest first."""
+        """The Python minors of the matrix, oldest first: the releases the family pins."""
         return sorted(self.python.versions, key=lambda minor: tuple(int(p) for p in minor.split(".")))
+
+    @property
+    def pythons(self) -> list[str]:
+        """Every Python the family builds, oldest first, each free-threaded one ("3.14t") after its minor."""
+        free = set(self.python.freethreaded)
+        return [python for minor in self.minors for python in (minor, f"{minor}t") if python == minor or minor in free]
+
+    def release(self, python: str) -> PythonVersion:
+        """The pinned release a Python of the family ("3.14" or "3.14t") is compiled from."""
+        return self.python.versions[minor_of(python)]
+
+    def full_version(self, python: str) -> str:
+        """The full version as tags spell it: "3.14.2", or "3.14.2t" for the free-threaded build."""
+        return self.release(python).version + ("t" if is_freethreaded(python) else "")
 
     @model_validator(mode="after")
     def _references_and_tags(self) -> Self:
         """Apps name a Python of the matrix and a variant that exists; every public tag is valid and not reserved."""
         faults: list[tuple[KeyPath, str, object]] = self._suite_faults()
-        versions = self.python.versions
         variants = [PLAIN, *self.variants]
         for name, app in self.apps.items():
-            if app.python not in versions:
-                choices = ", ".join(self.minors)
+            if app.python not in self.pythons:
+                choices = ", ".join(self.pythons)
                 faults.append(
                     (
                         ("apps", name, "python"),
@@ -83,12 +96,12 @@ class Config(Model):
                     )
                 )
             else:
-                fields = {"name": name, "minor": app.python, "version": versions[app.python].version}
+                fields = {"name": name, "minor": app.python, "version": self.full_version(app.python)}
                 fields["variant"] = "" if app.variant == PLAIN else f"-{app.variant}"
                 faults += self._tag_faults(("apps", name), f"the app {name!r}", "app", fields)
         for variant in self.variants:
-            for minor in self.minors:
-                fields = {"minor": minor, "version": versions[minor].version, "variant": f"-{variant}"}
+            for python in self.pythons:
+                fields = {"minor": python, "version": self.full_version(python), "variant": f"-{variant}"}
                 faults += self._tag_faults(("variants", variant), f"the variant {variant!r}", "python", fields)
             faults += self._tag_faults(
                 ("variants", variant), f"the variant {variant!r}", "all", {"variant": f"-{variant}"}

@@ -86,6 +86,10 @@ NonEmptyText = Annotated[Text, AfterValidator(_not_empty)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 Minor = Annotated[Text, matching(r"\d{1,4}\.\d{1,4}", 'a minor version written like "3.13" (quoted)')]
+# A Python of the family: a minor, or a minor with "t" for its free-threaded build (python.freethreaded).
+PythonName = Annotated[
+    Text, matching(r"\d{1,4}\.\d{1,4}t?", 'a Python written like "3.13" (quoted), or "3.14t" for a free-threaded one')
+]
 FullVersion = Annotated[
     Text, matching(r"\d{1,4}\.\d{1,4}\.\d{1,4}(?:(?:a|b|rc)\d{1,4})?", "a full version like 3.13.15")
 ]

@@ -24,7 +24,7 @@ from pyfamily.model import Family, Target
 from pyfamily.util import RECIPES, ROOT
 
 HELPERS = ROOT / "scripts"
-HELPER_NAMES = ("apt-install", "wait-for-port", "find-libdeps")
+HELPER_NAMES = ("apt-install", "wait-for-port", "find-libdeps", "unpack-debs")
 MIRROR_ENV = "PYFAMILY_DEBIAN_MIRROR"
 
 # What the bootstrap reads: a change to the Dockerfile template does not re-run mmdebstrap.

@@ -7,7 +7,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from pyfamily.config import Config
+from pyfamily.config import Config, is_freethreaded
 from pyfamily.kinds.freshness import apt_updates, pip_updates
 from pyfamily.kinds.recipe import Draft, Index, Listing, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
@@ -28,6 +28,9 @@ def _builder_variables(family: Family, target: Target) -> dict[str, Any]:
     return {
         "cpythons": [(minor, refs[cpython_role(minor)]) for minor in target.pythons],
         "default_minor": _default_minor(family, target),
+        # pip --altinstall names its script pip3.14 for 3.14 and 3.14t alike: the free-threaded ones first, each
+        # script renamed pip3.14t, so the default build's pip3.14 is the one left.
+        "pip_order": sorted(target.pythons, key=lambda python: not is_freethreaded(python)),
     }
 
 
@@ -52,7 +55,7 @@ def _builder_expand(config: Config, profile: str, index: Index) -> list[Draft]:
             pythons=(minor,),
             uses={FROM: index.find("base"), cpython_role(minor): index.find("cpython", python=minor)},
         )
-        for minor in config.minors
+        for minor in config.pythons
     ]
 
 
@@ -65,15 +68,17 @@ def _builder_variant_expand(config: Config, profile: str, index: Index) -> list[
             variant=variant,
             uses={FROM: index.find("builder", python=minor)},
         )
-        for minor in config.minors
+        for minor in config.pythons
         for variant in config.variants
     ]
 
 
 def _all_expand(config: Config, profile: str, index: Index) -> list[Draft]:
-    uses = {FROM: index.find("base"), **{cpython_role(m): index.find("cpython", python=m) for m in config.minors}}
+    uses = {FROM: index.find("base"), **{cpython_role(m): index.find("cpython", python=m) for m in config.pythons}}
     return [
-        Draft("all", uses=uses, pythons=tuple(config.minors), tag_templates=config.tags.all, tag_fields={"variant": ""})
+        Draft(
+            "all", uses=uses, pythons=tuple(config.pythons), tag_templates=config.tags.all, tag_fields={"variant": ""}
+        )
     ]
 
 
@@ -82,7 +87,7 @@ def _all_variant_expand(config: Config, profile: str, index: Index) -> list[Draf
         Draft(
             f"all-{variant}",
             uses={FROM: index.find("all")},
-            pythons=tuple(config.minors),
+            pythons=tuple(config.pythons),
             variant=variant,
             tag_templates=config.tags.all,
             tag_fields={"variant": f"-{variant}"},

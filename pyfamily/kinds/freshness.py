@@ -65,17 +65,18 @@ class Probe:
     def run(
         self,
         ref: str,
-        script: str,
+        script: str | list[str],
         env: dict[str, str] | None = None,
         mounts: dict[Path, tuple[str, str]] | None = None,
     ) -> tuple[int, str]:
-        """Run `sh -c script` in a throwaway container of `ref` with network; (exit code, output)."""
+        """Run `sh -c script` (a list: that command, no shell) in a throwaway container of `ref` with network;
+        (exit code, output)."""
         volumes = {str(self.ca_bundle): {"bind": CA_PATH, "mode": "ro"}} if self.ca_bundle else {}
         volumes.update({str(host): {"bind": inside, "mode": mode} for host, (inside, mode) in (mounts or {}).items()})
         environment = {"PIP_CERT": CA_PATH, "SSL_CERT_FILE": CA_PATH, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
         container = engine.client().containers.run(
             ref,
-            ["sh", "-c", script],
+            ["sh", "-c", script] if isinstance(script, str) else script,
             entrypoint=[],
             user="0",
             environment={**environment, **(env or {})},
@@ -115,13 +116,19 @@ def parse_apt_simulation(output: str) -> list[str]:
     return [f"{name} {old} -> {new}" for name, old, new in APT_INST.findall(output)]
 
 
+def ask_apt(probe: Probe, ref: str, command: str) -> tuple[int, str]:
+    """Run an apt query in a throwaway container of `ref`, with fresh package lists: the run's shared ones when it
+    has them, else its own, fetched into the container. Exit 3: the lists could not be fetched."""
+    if probe.apt_lists is None:
+        return probe.run(ref, f"apt-get update -qq >/dev/null || exit 3; {command}")
+    code, output = probe.apt_lists.fetch(probe, ref)
+    if code != 0:
+        return code, output
+    return probe.run(ref, command, mounts={probe.apt_lists.folder: (LISTS, "ro")})
+
+
 def apt_updates_of(probe: Probe, ref: str) -> list[str]:
-    if probe.apt_lists is None:  # its own lists, fetched into the throwaway container
-        code, output = probe.run(ref, f"apt-get update -qq >/dev/null || exit 3; {SIMULATE}")
-    else:
-        code, output = probe.apt_lists.fetch(probe, ref)
-        if code == 0:
-            code, output = probe.run(ref, SIMULATE, mounts={probe.apt_lists.folder: (LISTS, "ro")})
+    code, output = ask_apt(probe, ref, SIMULATE)
     if code != 0:
         return [f"could not ask Debian for updates (exit {code}): {output.strip()[-200:]}"]
     return newer(parse_apt_simulation(output), "Debian")
@@ -152,6 +159,7 @@ def pip_updates(probe: Probe) -> list[str]:
     return newer(sorted(set(changes)), "PyPI")
 
 
+LIST_FOLDER = "import os, sys; print(*sorted(os.listdir(sys.argv[1])), sep=chr(10))"
 ONE_LINE_REPORT = "import json; print(json.dumps(json.load(open('/tmp/report.json'))))"
 
 
@@ -194,8 +202,9 @@ def app_venv_updates(probe: Probe, prefix: str, requirements: Path) -> list[str]
     if code != 0:
         return [f"could not resolve the requirements on PyPI (exit {code}): {output.strip()[-200:]}"]
     resolved = parse_pip_report(output)
-    site = shlex.quote(f"{prefix}/lib/{python}/site-packages")
-    code, listing = probe.run(target.ref, f"ls {site}")
+    # listed by the image's own Python, not `ls`: an app on the shell-less runtime has no shell or coreutils
+    site = f"{prefix}/lib/{python}/site-packages"
+    code, listing = probe.run(target.ref, ["python3", "-c", LIST_FOLDER, site])
     if code != 0:
         return [f"could not list the venv of {target.ref} (exit {code})"]
     return newer(resolution_changes(parse_dist_infos(listing), resolved), "PyPI")

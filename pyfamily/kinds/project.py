@@ -24,7 +24,7 @@ from docker.utils.fnmatch import fnmatch
 from pyfamily.config import AppSpec, Config
 from pyfamily.digest import digest_of_files
 from pyfamily.errors import ConfigError, UserError
-from pyfamily.kinds.apps import APP_PREFIX, app_draft, app_smoke
+from pyfamily.kinds.apps import app_debian_updates, app_draft, app_smoke, on_distroless, run_stage_variables
 from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
 from pyfamily.model import Family, Target
 
@@ -208,16 +208,12 @@ def _expand(config: Config, profile: str, index: Index) -> list[Draft]:
 def _variables(family: Family, target: Target) -> dict[str, Any]:
     assert target.app is not None
     app = family.config.apps[target.app]
-    user = app.user
     return {
-        "app": app,
-        "app_prefix": APP_PREFIX,
+        **run_stage_variables(app),
         "commands": app.commands or [],
         "installer": installer_of(target.app, app, project_dir(app)),
         "tools": TOOLS,
         "project_src": "/usr/src/project",
-        "user": user,
-        "gid": (user.gid or user.uid) if user else None,
     }
 
 
@@ -249,4 +245,6 @@ PROJECT = Recipe(
     variables=_variables,
     prepare=_prepare,
     smoke=app_smoke,
+    freshness=(app_debian_updates,),  # the lock pins what PyPI gives: only Debian's packages change
+    has_shell=lambda family, target: not on_distroless(family, target),
 )

@@ -24,9 +24,9 @@ def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
             uses={FROM: index.find("base")},
             python=minor,
             profile=profile,
-            internal_tag=f"cpython-{config.python.versions[minor].version}-{profile}",
+            internal_tag=f"cpython-{config.full_version(minor)}-{profile}",
         )
-        for minor in config.minors
+        for minor in config.pythons
     ]
 
 
@@ -59,7 +59,7 @@ def _fetch_source(step: Preparation) -> dict[str, str]:
     """Fetch the pinned tarball on the host (checked against its sha256) and link it into the context."""
     config, target = step.family.config, step.target
     assert target.python is not None
-    python = config.python.versions[target.python]
+    python = config.release(target.python)
     tarball = sources.fetch(
         python,
         step.cache_dir / "sources",
@@ -106,9 +106,9 @@ def _runtime_expand(config: Config, profile: str, index: Index) -> list[Draft]:
             uses={FROM: index.find("base"), "cpython": index.find("cpython", python=minor)},
             python=minor,
             tag_templates=config.tags.python,
-            tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": ""},
+            tag_fields={"minor": minor, "version": config.full_version(minor), "variant": ""},
         )
-        for minor in config.minors
+        for minor in config.pythons
     ]
 
 
@@ -141,9 +141,9 @@ def _variant_expand(config: Config, profile: str, index: Index) -> list[Draft]:
                 FROM: index.find("runtime", python=minor),
                 "probe": index.find("builder-variant", python=minor, variant=variant),
             },
-            tag_fields={"minor": minor, "version": config.python.versions[minor].version, "variant": f"-{variant}"},
+            tag_fields={"minor": minor, "version": config.full_version(minor), "variant": f"-{variant}"},
         )
-        for minor in config.minors
+        for minor in config.pythons
         for variant in config.variants
     ]
 

@@ -102,11 +102,11 @@ def no_files(family: Family, target: Target) -> dict[str, bytes]:
 
 def python_env(family: Family, target: Target) -> dict[str, str]:
     """The environment every check script gets: which Python(s) the image is about."""
-    versions = family.config.python.versions
+    config = family.config
     return {
         "TARGET": target.name,
-        "PYTHON_MINOR": target.python or "",
-        "PYTHON_VERSION": versions[target.python].version if target.python else "",
+        "PYTHON_MINOR": target.python or "",  # "3.14t" for a free-threaded one: its interpreter is python3.14t
+        "PYTHON_VERSION": config.release(target.python).version if target.python else "",  # what --version says
         "PYTHONS": " ".join(target.pythons or ((target.python,) if target.python else ())),
     }
 
@@ -149,6 +149,8 @@ class Recipe:
     check_folders: tuple[str, ...] = ("base",)  # other recipe folders whose checks also apply
     check_env: CheckEnv = python_env
     smoke: Smoke = no_smoke  # a command run in fresh (writable, then read-only) containers by verify
+    # Whether its image has a shell to run checks/*.sh with; the shell-less ones are checked by their smoke command.
+    has_shell: Callable[[Family, Target], bool] = lambda family, target: True
     # Its Dockerfile compiles in a stage FROM --platform=$BUILDPLATFORM its parent (cross-compiling for the others),
     # so the parent must hold the build machine's platform too, whatever the run's platforms are.
     compiles_on_build_platform: bool = False

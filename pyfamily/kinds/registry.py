@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyfamily.kinds import apps, base, builders, project, python
+from pyfamily.kinds import apps, base, builders, distroless, project, python
 from pyfamily.kinds.recipe import Recipe
 from pyfamily.model import Target
 
@@ -32,6 +32,7 @@ for _recipe in (
     builders.BUILDER,
     builders.BUILDER_VARIANT,
     python.RUNTIME_VARIANT,
+    distroless.DISTROLESS,
     builders.ALL,
     builders.ALL_VARIANT,
     apps.APP,

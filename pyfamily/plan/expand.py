@@ -54,7 +54,7 @@ def expand(config: Config, profile: str | None = None, platforms: Sequence[str] 
     for recipe in REGISTRY.values():
         for draft in recipe.expand(config, chosen, index):
             index.declared.append(_Declared(recipe, draft))
-    minors = {minor: position for position, minor in enumerate(config.minors)}
+    minors = {python: position for position, python in enumerate(config.pythons)}
     kinds = {kind: position for position, kind in enumerate(REGISTRY)}
 
     def listing_order(item: _Declared) -> tuple[int, int, int]:

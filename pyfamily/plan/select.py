@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 
-from pyfamily.config import PLAIN
+from pyfamily.config import PLAIN, minor_of
 from pyfamily.errors import UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
@@ -68,12 +68,16 @@ def select(family: Family, selection: Selection) -> Plan:
 
 def _seeds(family: Family, selection: Selection) -> dict[str, str]:
     _check_known(selection.names, family.targets, "--target", "target")
-    _check_known(selection.versions, family.config.minors, "--version", "Python version")
+    _check_known(selection.versions, family.config.pythons, "--version", "Python version")
     _check_known(selection.variants, [PLAIN, *family.config.variants], "--variant", "variant")
     seeds: dict[str, str] = {name: f"named with --target {name}" for name in selection.names}
     for target in family:
-        if target.python in selection.versions and recipe_of(target).selected_by_version:
-            seeds.setdefault(target.name, f"its Python is {target.python} (--version)")
+        # --version 3.14 takes its free-threaded 3.14t too (one release, one compile each); --version 3.14t alone
+        if target.python and recipe_of(target).selected_by_version:
+            if target.python in selection.versions:
+                seeds.setdefault(target.name, f"its Python is {target.python} (--version)")
+            elif minor_of(target.python) in selection.versions:
+                seeds.setdefault(target.name, f"its Python is {target.python} (--version {minor_of(target.python)})")
     if not selection.names and not selection.versions:
         seeds = {t.name: "full build" for t in family if t.public}
     wanted = set(selection.variants)

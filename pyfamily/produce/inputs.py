@@ -166,7 +166,7 @@ VOLATILE_LABELS = (
     INPUTS_LABEL,
     RECIPE_LABEL,
     PARTS_LABEL,
-    platforms.LABEL,  # which platforms: checked on its own (pyfamily.produce.runner), not part of the inputs
+    platforms.LABEL,  # which platforms: checked on its own (pyfamily.produce.scheduler), not part of the inputs
 )
 
 
@@ -174,7 +174,7 @@ def labels(family: Family, target: Target, built: dt.datetime, revision: str, so
     """The OCI labels of an image and, where CPython is inside, the build profile (the input digest is added
     once it is known)."""
     config = family.config
-    version = config.python.versions[target.python].version if target.python else ""
+    version = config.full_version(target.python) if target.python else ""
     has_python = bool(target.python or target.pythons)
     found = {
         "org.opencontainers.image.title": f"{config.repository}:{target.tags[0] if target.tags else target.name}",

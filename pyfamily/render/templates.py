@@ -25,10 +25,11 @@ def exec_form(value: Iterable[str | int]) -> str:
 
 
 @functools.cache
-def environment(root: Path) -> jinja2.Environment:
-    """Templates are looked up by absolute path below `root` (the folder that holds every recipe)."""
+def environment(*roots: Path) -> jinja2.Environment:
+    """Templates are looked up below each of `roots` in turn: a recipe's own folder, then the folder of every recipe
+    (where `{% include "app/run-stage.j2" %}` finds the parts recipes share)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
+        loader=jinja2.FileSystemLoader([str(root) for root in roots]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

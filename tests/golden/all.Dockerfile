@@ -14,6 +14,7 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     set -e; for minor in 3.11 3.13; do \
       "python$minor" -m ensurepip --altinstall; \
       "python$minor" -m pip install --no-cache-dir --upgrade pip setuptools wheel; \
+      case "$minor" in *t) [ -e "/usr/local/bin/pip$minor" ] || mv "/usr/local/bin/pip${minor%t}" "/usr/local/bin/pip$minor" ;; esac; \
     done; \
     ln -s python3.13 /usr/local/bin/python3; \
     ln -s python3 /usr/local/bin/python; \

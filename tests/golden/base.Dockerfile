@@ -4,5 +4,5 @@
 FROM pyfamily-test/python:rootfs-trixie
 ENV LANG=C.UTF-8 \
     TZ=Etc/UTC
-COPY ["apt-install", "wait-for-port", "find-libdeps", "/usr/local/bin/"]
+COPY ["apt-install", "wait-for-port", "find-libdeps", "unpack-debs", "/usr/local/bin/"]
 CMD ["bash"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tarfile
 import tempfile
@@ -103,8 +104,9 @@ def run(image: str, script: str, *, network: str = "bridge", read_only: bool = F
         container.remove(force=True)
 
 
-def files_of(image: str) -> Iterator[tuple[str, bytes]]:
-    """Every regular file of an image's flattened filesystem, with its bytes."""
+@contextlib.contextmanager
+def exported(image: str) -> Iterator[tarfile.TarFile]:
+    """The image's flattened filesystem as root sees it (`docker export` of a container never started)."""
     container = client().containers.create(image, entrypoint=["true"])
     try:
         with tempfile.TemporaryFile() as spool:
@@ -112,12 +114,18 @@ def files_of(image: str) -> Iterator[tuple[str, bytes]]:
                 spool.write(chunk)
             spool.seek(0)
             with tarfile.open(fileobj=spool, mode="r:") as archive:
-                for member in archive:
-                    handle = archive.extractfile(member) if member.isfile() else None
-                    if handle is not None:
-                        yield member.name, handle.read()
+                yield archive
     finally:
         container.remove(force=True)
+
+
+def files_of(image: str) -> Iterator[tuple[str, bytes]]:
+    """Every regular file of an image's flattened filesystem, with its bytes."""
+    with exported(image) as archive:
+        for member in archive:
+            handle = archive.extractfile(member) if member.isfile() else None
+            if handle is not None:
+                yield member.name, handle.read()
 
 
 def image_id(ref: str) -> str:

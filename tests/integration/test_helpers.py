@@ -326,6 +326,29 @@ def test_find_libdeps_refuses_a_library_path_with_a_line_break(box):
     assert "LD_LIBRARY_PATH" in result.err
 
 
+@pytest.mark.parametrize(
+    ("made_by", "image_has", "abis"),
+    [("python3.14t", "python3.14", ("cpython-314t", "cpython-314")), ("python3.14", "python3.14t", ("cpython-314",))],
+    ids=["free-threaded-venv-on-default", "default-venv-on-free-threaded"],
+)
+def test_find_libdeps_refuses_a_venv_of_another_interpreter_naming_both_abis(box, made_by, image_has, abis):
+    # A venv records the interpreter that made it; copied into an image without that interpreter it would only
+    # fail at its first start. find-libdeps (the contract's build-time step) says so, with both ABIs.
+    check(
+        box,
+        "rm -rf /tmp/abi && mkdir -p /tmp/abi/app/bin && cp /usr/bin/xz /tmp/abi/app/bin/"
+        f" && printf 'home = /usr/local/bin\\nexecutable = /usr/local/bin/{made_by}\\n' >/tmp/abi/app/pyvenv.cfg"
+        f" && rm -f /usr/local/bin/python3.* && install -m755 /dev/null /usr/local/bin/{image_has}",
+    )
+    refused = sh(box, "find-libdeps /tmp/abi/app")
+    assert (refused.rc, refused.out) == (2, ""), refused
+    assert made_by in refused.err and image_has in refused.err and all(abi in refused.err for abi in abis), refused
+    check(box, f"install -m755 /dev/null /usr/local/bin/{made_by}")  # the interpreter it was made by: accepted
+    accepted = sh(box, "find-libdeps /tmp/abi/app")
+    check(box, "rm -f /usr/local/bin/python3.*")
+    assert accepted.rc == 0 and "liblzma5" in accepted.out.split(), accepted
+
+
 @pytest.mark.parametrize("args", ["", "/no/such/dir", "--bogus /tmp"])
 def test_find_libdeps_rejects_bad_arguments(box, args):
     assert sh(box, f"find-libdeps {args}").rc == 2

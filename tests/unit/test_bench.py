@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import math
 import subprocess
 import sys
+import tarfile
 
 import pytest
 
-from pyfamily.bench import Options, run, workload
+from pyfamily.bench import Options, measure, run, workload
 from pyfamily.bench.measure import Report, Subject, compile_phases
 from pyfamily.bench.output import geomean_ratio, table
 from pyfamily.errors import UserError
@@ -119,3 +121,53 @@ def test_the_table_shows_the_mixed_workload_slowest_benchmark_and_compile_steps(
     pulled = next(line for line in lines if line.startswith("pull, then first output, s"))
     assert "2.5 (2.2-2.8)" in pulled and pulled.rstrip().endswith("-")  # Debian's not measured here
     assert any(line.startswith("largest layer") and "90 (77%): ADD rootfs" in line for line in lines)
+
+
+def test_the_start_timer_needs_no_shell_and_prints_microseconds() -> None:
+    # run as in the images (python -c TIMER warm-ups interpreter code), here with this interpreter: no shell involved
+    done = subprocess.run(
+        [sys.executable, "-c", measure.TIMER, "1", sys.executable, "import json"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert 1_000 < int(done.stdout.split()[-1]) < 60_000_000
+
+
+def test_the_footprint_counts_files_and_both_kinds_of_package_records() -> None:
+    archive = io.BytesIO()
+    files = {
+        "usr/bin/python3": b"x" * 1000,
+        "var/lib/dpkg/status": b"Package: libc6\nStatus: install ok installed\n\nPackage: tzdata\n",
+        "var/lib/dpkg/status.d/libssl3t64": b"Package: libssl3t64\n",
+        "var/lib/dpkg/status.d/libssl3t64.md5sums": b"0 usr/lib/x\n",
+    }
+    with tarfile.open(fileobj=archive, mode="w") as tree:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tree.addfile(member, io.BytesIO(data))
+        folder = tarfile.TarInfo("usr/lib")
+        folder.type = tarfile.DIRTYPE
+        tree.addfile(folder)
+    archive.seek(0)
+    found = measure._tree_footprint(archive)
+    assert found == {"unpacked_bytes": sum(map(len, files.values())), "debian_packages": 3}
+
+
+def test_the_table_shows_the_unpacked_size_and_packages_and_skips_pyperformance_of_the_same_interpreter() -> None:
+    thin = subject("3.13 release", 100, {"json_loads": 10.0})
+    debian = subject("debian python3.13", 100, {"json_loads": 12.0})
+    shellless = Subject("3.13-distroless release", "x", "python3.13", size=15_000_000, pyperf=False)
+    shellless.measures = {key: stats(90) for key in ("cold_writable_ms", "cold_read_only_ms", "warm_ms")}
+    for one, unpacked, packages in ((thin, 100e6, 89), (debian, 120e6, 95), (shellless, 40e6, 14)):
+        one.measures.update(unpacked_bytes=int(unpacked), debian_packages=packages)
+    builds = {
+        "compile_times": {},
+        "fast-noop": {"wall_seconds": 2.5},
+        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
+        "app_smokes": {},
+    }
+    options = {"version": "3.13", "quick": True, "repeats": 3, "benchmarks": ["json_loads"]}
+    text = table(Report(2, [thin, debian, shellless], builds, [], "2026-12-03T00:00:00+00:00", options))
+    unpacked = next(line for line in text.splitlines() if "unpacked MB" in line)
+    assert unpacked.split()[-3:] == ["100.0", "120.0", "40.0"]
+    assert next(line for line in text.splitlines() if "Debian packages" in line).split()[-3:] == ["89", "95", "14"]

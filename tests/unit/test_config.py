@@ -78,7 +78,7 @@ BAD_CONFIGS = [
     (
         "app names a missing Python",
         ('python: "3.13"\n    requirements: [uv]', 'python: "3.10"\n    requirements: [uv]'),
-        ["apps.uv.python", "'3.10' is not in the matrix", "3.11, 3.12, 3.13, 3.14, 3.15"],
+        ["apps.uv.python", "'3.10' is not in the matrix", "3.11, 3.12, 3.13, 3.14, 3.14t, 3.15, 3.15t"],
     ),
     (
         "app names a missing variant",
@@ -197,6 +197,7 @@ def test_extends_overlays_sections_key_by_key(tmp_path):
         "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849, tarball: Python-3.11.2.tgz}\n"
         '    "3.13": {version: 3.13.15, sha256: '
         "1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76}\n"
+        "  freethreaded: []\n"
         "apps: {}\n"
     )
     family = config.load(child)

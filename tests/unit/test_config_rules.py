@@ -357,7 +357,12 @@ def test_app_name_is_fine_when_its_template_makes_it_public_safely(tmp_path):
         (MINIMAL + APP.replace("tool:", "My-Tool:"), "apps.My-Tool", "My-Tool", "is not an app name"),
         (MINIMAL.replace('"3.13": {', '"3.13.1": {'), 'python.versions."3.13.1"', "3.13.1", "a minor version"),
         (MINIMAL + "build:\n  profiles: {Fast: {}}\n", "build.profiles.Fast", "profiles", "is not a profile name"),
-        (MINIMAL + APP.replace('python: "3.13"', "python: three"), "apps.tool.python", "three", "a minor version"),
+        (
+            MINIMAL + APP.replace('python: "3.13"', "python: three"),
+            "apps.tool.python",
+            "three",
+            "a Python written like",
+        ),
         (
             MINIMAL + APP.replace('python: "3.13"', "python: 3.13"),
             "apps.tool.python",

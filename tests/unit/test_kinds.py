@@ -83,9 +83,11 @@ def test_every_shipped_kind_has_its_folder_and_template():
 def test_check_scripts_are_beside_the_recipes():
     scripts = {recipe.kind: [p.stem for p in recipe.check_scripts()] for recipe in kinds.REGISTRY.values()}
     assert scripts["cpython"] == []  # FROM scratch: nothing to run
+    assert scripts["distroless"] == []  # no shell: its checks are a Python program, run as its smoke command
     assert scripts["runtime"] == [
         "apt-lists-empty",
         "helpers-on-path",
+        "free-threading",
         "imports",
         "no-compiler-no-pip",
         "no-dev-packages",

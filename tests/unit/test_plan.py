@@ -37,25 +37,31 @@ def test_every_public_target_and_its_kind(targets):
     assert public["all"] == "all"
     assert public["all-pillow"] == "all-variant"
     assert public["certbot"] == "app"
-    assert len(public) == 1 + 5 * 2 + 2 + 3
+    assert public["3.13-distroless"] == public["3.13-pillow-distroless"] == "distroless"
+    assert public["3.14t"] == "runtime"
+    # base; per Python (5, 2 free-threaded): runtime, variant, distroless, variant-distroless; all, all-pillow; apps
+    assert len(public) == 1 + 7 * 4 + 2 + 3
 
 
 def test_targets_name_what_they_use_by_role(targets):
     assert dict(targets["3.13"].uses) == {"from": "base", "cpython": "cpython-3.13"}
     assert dict(targets["3.13-pillow"].uses) == {"from": "3.13", "probe": "builder-3.13-pillow"}
     assert dict(targets["certbot"].uses) == {"from": "3.13", "builder": "builder-3.13"}
-    assert targets["all"].needs == ("base", *(f"cpython-{m}" for m in ("3.11", "3.12", "3.13", "3.14", "3.15")))
+    pythons = ("3.11", "3.12", "3.13", "3.14", "3.14t", "3.15", "3.15t")
+    assert targets["all"].needs == ("base", *(f"cpython-{m}" for m in pythons))
     assert targets["base"].parent is None and targets["builder-3.11-pillow"].parent == "builder-3.11"
 
 
 def test_listing_order_groups_each_python(targets):
-    assert [t.name for t in targets][:7] == [
+    assert [t.name for t in targets][:9] == [
         "base",
         "cpython-3.11",
         "3.11",
         "builder-3.11",
         "builder-3.11-pillow",
         "3.11-pillow",
+        "3.11-distroless",
+        "3.11-pillow-distroless",
         "cpython-3.12",
     ]
     assert [t.name for t in targets][-5:] == ["all", "all-pillow", "ipython", "certbot", "uv"]
@@ -152,7 +158,8 @@ def test_profile_changes_only_the_compiled_tree_reference(family):
 
 def test_version_selects_its_images_and_what_they_need_but_not_all(targets):
     selected = plan.select(targets, Selection(versions=("3.11",)))
-    assert names(selected) == {"base", "cpython-3.11", "3.11", "builder-3.11", "builder-3.11-pillow", "3.11-pillow"}
+    runtimes = {"3.11", "3.11-pillow", "3.11-distroless", "3.11-pillow-distroless"}
+    assert names(selected) == {"base", "cpython-3.11", "builder-3.11", "builder-3.11-pillow", *runtimes}
     assert selected.reasons["3.11"].startswith("its Python is 3.11")
     assert selected.reasons["cpython-3.11"] == "needed by 3.11"
     assert "all" not in names(selected)
@@ -168,14 +175,15 @@ def test_version_includes_apps_on_it_unless_apps_are_off(targets):
 
 def test_variant_filters_the_selection(targets):
     plain = names(plan.select(targets, Selection(versions=("3.13",), variants=("plain",), apps=False)))
-    assert plain == {"base", "cpython-3.13", "3.13"}
+    assert plain == {"base", "cpython-3.13", "3.13", "3.13-distroless"}
     pillow = names(plan.select(targets, Selection(versions=("3.13",), variants=("pillow",))))
     assert "3.13-pillow" in pillow and "ipython" not in pillow
 
 
 def test_target_all_builds_every_python(targets):
     selected = plan.select(targets, Selection(names=("all",)))
-    assert names(selected) == {"base", "all"} | {f"cpython-{m}" for m in ("3.11", "3.12", "3.13", "3.14", "3.15")}
+    pythons = ("3.11", "3.12", "3.13", "3.14", "3.14t", "3.15", "3.15t")
+    assert names(selected) == {"base", "all"} | {f"cpython-{m}" for m in pythons}
     assert selected.reasons["all"] == "named with --target all"
 
 
@@ -192,7 +200,8 @@ def test_levels_respect_dependencies_and_group_parallel_work(targets):
         for need in target.needs:
             assert level_of[need] < level_of[target.name], (need, target.name)
     assert [t.name for t in selected.levels[0]] == ["base"]
-    assert {t.name for t in selected.levels[1]} == {f"cpython-{m}" for m in ("3.11", "3.12", "3.13", "3.14", "3.15")}
+    pythons = ("3.11", "3.12", "3.13", "3.14", "3.14t", "3.15", "3.15t")
+    assert {t.name for t in selected.levels[1]} == {f"cpython-{m}" for m in pythons}
     assert {"3.11", "3.15", "all", "builder-3.12"} <= {t.name for t in selected.levels[2]}
 
 

@@ -50,7 +50,7 @@ def test_no_golden_file_is_left_over(family):
 def test_base_context_carries_the_helpers_executable(family, tmp_path):
     text = rendered(family, tmp_path, "base")
     assert "FROM pyfamily-test/python:rootfs-trixie" in text
-    assert 'COPY ["apt-install", "wait-for-port", "find-libdeps", "/usr/local/bin/"]' in text
+    assert 'COPY ["apt-install", "wait-for-port", "find-libdeps", "unpack-debs", "/usr/local/bin/"]' in text
     for helper in ("apt-install", "wait-for-port", "find-libdeps"):
         assert (tmp_path / "base" / helper).stat().st_mode & 0o111
     assert not (tmp_path / "base" / "checks").exists()  # checks are for verify, not the image

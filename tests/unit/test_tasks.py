@@ -64,7 +64,13 @@ def test_render_writes_contexts(tmp_path):
     out = tmp_path / "rendered"
     done = invoke("render", "--version", "3.13", "--no-apps", "--variant", "plain", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == [".pyfamily-rendered", "3.13", "base", "cpython-3.13"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".pyfamily-rendered",
+        "3.13",
+        "3.13-distroless",
+        "base",
+        "cpython-3.13",
+    ]
     again = invoke("render", "--target", "base", "--out", str(out))  # its own folder: replaced whole
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in out.iterdir()) == [".pyfamily-rendered", "base"]

@@ -3,4 +3,4 @@
 set -e
 python3 -c 'import importlib, os; [importlib.import_module(m) for m in os.environ["CHECK_IMPORTS"].split()]'
 python3 -c 'import zoneinfo; zoneinfo.ZoneInfo("Europe/Paris")'
-python3 -c 'import os, sys; assert sys.version.startswith(os.environ["PYTHON_MINOR"] + "."), sys.version'
+python3 -c 'import os, sys; assert sys.version.split()[0] == os.environ["PYTHON_VERSION"], sys.version'

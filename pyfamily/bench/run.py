@@ -190,7 +190,9 @@ def run(options: Options, say: Say = print) -> Report:
         subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
         subject.measures.update(measure.footprint(subject.ref))
 
-    apps = _measure(subjects, [subjects[0], subjects[len(profiles)]], names, repeats, options, notes, say)
+    # pulled: the first profile's thin image, Debian's, and the shell-less one when it was built
+    pulled = [subjects[0], subjects[len(profiles)], *(s for s in subjects if not s.pyperf)]
+    apps = _measure(subjects, pulled, names, repeats, options, notes, say)
 
     report = Report(
         cores=os.cpu_count() or 0,

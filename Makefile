@@ -40,7 +40,7 @@ host:  ## what builds need: the engine (with buildx), emulation of the other pla
 	scripts/dev/ensure-emulation
 	scripts/dev/ensure-tools
 
-test-host: host  ## plus what only the tests use: docker-registry, htpasswd (apache2-utils) and gpg (gnupg)
+test-host: host  ## plus what only the tests use: docker-registry, htpasswd (apache2-utils), gpg (gnupg), cosign
 	scripts/dev/ensure-tools --test
 
 build: setup host  ## make build [VERSION=3.13] [TARGET=all] [PROFILE=release]

@@ -2,7 +2,7 @@
 
 from invoke import task
 
-from pyfamily import cli
+from pyfamily import cli, signing
 from pyfamily.produce import default_jobs
 
 CONFIG_HELP = "family file to use instead of images.yaml (also $PYFAMILY_CONFIG)"
@@ -197,12 +197,46 @@ def pull(c, config=None, version=None, target=None, variant=None, apps=True, pro
     cli.pull(config, _chosen(version, target, variant, apps), profile, platform or (), from_)
 
 
-@task(iterable=["version", "target", "variant", "platform"], help={**SELECTION_HELP, "platform": PLATFORM_HELP})
+@task(
+    iterable=["version", "target", "variant", "platform", "registry"],
+    help={
+        **SELECTION_HELP,
+        "platform": PLATFORM_HELP,
+        "signed_by": "instead of running images: check that every published tag of the selection is signed by this "
+        "cosign public key file (or `keyless`, with the two certificate flags); nothing is pulled",
+        "registry": "with --signed-by: where the tags are (HOST[:PORT] or http://HOST[:PORT]; repeatable; default: "
+        "the family file's registries)",
+        "certificate_identity": "with --signed-by keyless: the signing workflow's identity (its URL and ref)",
+        "certificate_oidc_issuer": "with --signed-by keyless: its OIDC issuer, e.g. "
+        "https://token.actions.githubusercontent.com",
+    },
+)
 @cli.reports_user_errors
-def verify(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, platform=None):
+def verify(
+    c,
+    config=None,
+    version=None,
+    target=None,
+    variant=None,
+    apps=True,
+    profile=None,
+    platform=None,
+    signed_by=None,
+    registry=None,
+    certificate_identity=None,
+    certificate_oidc_issuer=None,
+):
     """Run the built images of the selection and check what each promises (imports, venv, smoke commands), on
-    each platform chosen (a foreign one emulated)."""
-    cli.verify(config, _chosen(version, target, variant, apps), profile, platform or ())
+    each platform chosen (a foreign one emulated); with --signed-by, check the signatures of what is published."""
+    trust = None
+    if signed_by:
+        keyless = signed_by == signing.KEYLESS
+        trust = signing.Trust(
+            key=None if keyless else signed_by,
+            identity=certificate_identity if keyless else None,
+            issuer=certificate_oidc_issuer if keyless else None,
+        )
+    cli.verify(config, _chosen(version, target, variant, apps), profile, platform or (), trust, registry or ())
 
 
 @task(
@@ -214,6 +248,8 @@ def verify(c, config=None, version=None, target=None, variant=None, apps=True, p
         "allow_profile": "also publish images built with this profile, e.g. fast (default: release only)",
         "platform": "platforms each tag's index holds, e.g. linux/amd64 (repeatable or comma-separated; all = "
         "every one the family file lists, the default)",
+        "sign": "sign every index pushed with cosign before any tag moves: a key file (password in "
+        "$COSIGN_PASSWORD) or `keyless` (the CI job's OIDC identity)",
     },
 )
 @cli.reports_user_errors
@@ -228,6 +264,7 @@ def publish(
     registry=None,
     allow_profile=None,
     platform=None,
+    sign=None,
 ):
     """Push the verified public images of the selection to each registry: blobs, manifests, index; tags last."""
     cli.publish(
@@ -237,6 +274,7 @@ def publish(
         registry or (),
         allow_profile or (),
         platform or (),
+        sign,
     )
 
 

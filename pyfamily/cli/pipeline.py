@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from pyfamily import plan as planner
-from pyfamily import produce
+from pyfamily import produce, signing
 from pyfamily import publish as publisher
 from pyfamily import verify as verifier
 from pyfamily.cli.family import load
@@ -78,12 +78,25 @@ def build(
 
 
 def verify(
-    config_file: str | None, chosen: Selection, profile: str | None = None, platforms: Sequence[str] = ()
+    config_file: str | None,
+    chosen: Selection,
+    profile: str | None = None,
+    platforms: Sequence[str] = (),
+    trust: signing.Trust | None = None,
+    registries: Sequence[str] = (),
 ) -> None:
+    """The images of the engine, run and checked; with `trust` (--signed-by), instead, the signatures of what is
+    published in `registries` (default: the family file's), nothing pulled or run."""
     family = load(config_file, profile, platforms)
-    cache_dir = default_cache_dir()
-    with produce.held_locks(family, WORK_DIR, cache_dir, "verify"):
-        checks = verifier.verify(planner.select(family, chosen), cache_dir)
+    if trust is not None:
+        destinations = [publisher.parse_registry(t) for t in registries] or list(family.config.registries)
+        if not destinations:
+            raise UserError("verify --signed-by: no registry given; pass --registry or list `registries` in the file.")
+        checks = verifier.verify_signatures(planner.select(family, chosen), destinations, trust)
+    else:
+        cache_dir = default_cache_dir()
+        with produce.held_locks(family, WORK_DIR, cache_dir, "verify"):
+            checks = verifier.verify(planner.select(family, chosen), cache_dir)
     print(verifier.report(checks))
     failed = [c for c in checks if not c.passed]
     if failed:
@@ -99,6 +112,7 @@ def publish(
     registries: Sequence[str] = (),
     allow_profiles: Sequence[str] = (),
     platforms: Sequence[str] = (),
+    sign: str | None = None,
 ) -> None:
     family = load(config_file, profile, platforms, every_platform=True)  # default: every platform listed
     cache_dir = default_cache_dir()
@@ -113,6 +127,7 @@ def publish(
             cache_dir,
             allow_profiles=(*publisher.PUBLISHABLE_PROFILES, *allow_profiles),
             platforms=family.platforms,
+            signer=signing.Signer(sign) if sign else None,
             say=lambda line: print(line, flush=True),
         )
     print(publisher.table(rows))

@@ -16,7 +16,7 @@ from pyfamily.config.build import BuildSpec, ProfileSpec
 from pyfamily.config.loader import CONFIG_ENV, DEFAULT_CONFIG, config_path, load, validate
 from pyfamily.config.paths import KeyPath, Origin, format_key_path
 from pyfamily.config.python import PythonSpec, PythonVersion, is_freethreaded, minor_of
-from pyfamily.config.schema import Config, RegistrySpec
+from pyfamily.config.schema import Config, RegistrySpec, parse_registry
 from pyfamily.config.sources import SourcesSpec
 from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS, TagsSpec
 from pyfamily.config.values import PLAIN
@@ -49,5 +49,6 @@ __all__ = [
     "is_freethreaded",
     "load",
     "minor_of",
+    "parse_registry",
     "validate",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from pyfamily.config.all_image import AllSpec
 from pyfamily.config.apps import AppSpec
@@ -23,6 +23,7 @@ from pyfamily.config.strict import Model
 from pyfamily.config.tags import TAG_FIELDS, TagsSpec, public_tag_complaint
 from pyfamily.config.values import PLAIN, AppName, PlatformName, RegistryHost, Repository, VariantName, refuse_all
 from pyfamily.config.variants import VariantSpec
+from pyfamily.errors import UserError
 from pyfamily.platforms import DEFAULT as DEFAULT_PLATFORMS
 
 
@@ -36,6 +37,18 @@ class RegistrySpec(Model):
     @classmethod
     def _from_text(cls, data: Any) -> Any:
         return {"host": data} if isinstance(data, str) else data
+
+
+def parse_registry(text: str) -> RegistrySpec:
+    """--registry HOST[:PORT] (HTTPS) or http://HOST[:PORT] (plain HTTP, e.g. a local test registry), checked
+    like the family file's `registries` entries."""
+    insecure = text.startswith("http://")
+    host = text.removeprefix("http://").removeprefix("https://").rstrip("/")
+    try:
+        return RegistrySpec.model_validate({"host": host, "insecure": insecure})
+    except ValidationError as exc:
+        problem = exc.errors()[0].get("msg", "not a registry")
+        raise UserError(f"--registry {text!r}: {problem}; give HOST[:PORT] or http://HOST[:PORT].") from None
 
 
 class Config(Model):

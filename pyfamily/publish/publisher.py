@@ -12,7 +12,9 @@
    platforms (index.py). No tag moves yet.
 4. Decide every tag: `unchanged` when it already points at that index digest, `refused` when it is a dated
    (immutable) tag that points elsewhere; one refusal and no tag moves at all.
-5. Move the tags, one manifest PUT each; if one fails, the error lists precisely which tags moved before.
+5. With --sign, sign every index pushed with cosign (pyfamily.signing), each platform and attestation manifest in
+   it too; an index this key signed already is left as it is.
+6. Move the tags, one manifest PUT each; if one fails, the error lists precisely which tags moved before.
 The registry client (registry.py) retries transient faults and keeps credentials out of every message.
 """
 
@@ -24,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker.models.images
-from pydantic import ValidationError
 from tabulate import tabulate
 
 from pyfamily import engine, oci
@@ -35,22 +36,11 @@ from pyfamily.plan import Plan
 from pyfamily.produce.dated import dated_tags
 from pyfamily.produce.inputs import CREATED_LABEL, PROFILE_LABEL
 from pyfamily.publish.registry import PushedImage, RegistryClient
+from pyfamily.signing import Signer
 from pyfamily.util import Say
 from pyfamily.verify import records
 
 PUBLISHABLE_PROFILES = ("release",)
-
-
-def parse_registry(text: str) -> RegistrySpec:
-    """--registry HOST[:PORT] (HTTPS) or http://HOST[:PORT] (plain HTTP, e.g. a local test registry), checked
-    like the family file's `registries` entries."""
-    insecure = text.startswith("http://")
-    host = text.removeprefix("http://").removeprefix("https://").rstrip("/")
-    try:
-        return RegistrySpec.model_validate({"host": host, "insecure": insecure})
-    except ValidationError as exc:
-        problem = exc.errors()[0].get("msg", "not a registry")
-        raise UserError(f"--registry {text!r}: {problem}; give HOST[:PORT] or http://HOST[:PORT].") from None
 
 
 @dataclass(frozen=True)
@@ -176,16 +166,19 @@ def publish(
     *,
     allow_profiles: Iterable[str] = PUBLISHABLE_PROFILES,
     platforms: Sequence[str] | None = None,
+    signer: Signer | None = None,
     say: Say = print,
 ) -> list[Row]:
     """Publish the plan's public images; `platforms` defaults to the plan's family's (cli.family.load resolves
-    --platform for publish: every platform the family file lists unless told fewer)."""
+    --platform for publish: every platform the family file lists unless told fewer). With a `signer`, every index
+    pushed is signed before any tag moves, so a tag never points at an unsigned image."""
     chosen = tuple(platforms if platforms is not None else plan.family.platforms or config.platforms)
     if not destinations:
         raise UserError(
             "Nothing was pushed: no registry given; list them under `registries` in the family file or pass --registry."
         )
     ready = _ready(config, plan, cache_dir, allow_profiles, chosen)
+    public_key = signer.check() if signer else None  # a key that does not open stops it before any push
     repository = config.repository
     clients = [
         RegistryClient(d.host, insecure=d.insecure, cache_dir=oci.blob_cache(cache_dir).root) for d in destinations
@@ -199,6 +192,8 @@ def publish(
             for item in ready
         }
         moves, rows = _decide(clients, repository, ready, pushed)
+        if signer:
+            _sign(signer, public_key, dict(zip(clients, destinations, strict=True)), repository, pushed, say)
         _move(moves, repository, say)
     finally:
         for client in clients:
@@ -216,6 +211,25 @@ def _push(client: RegistryClient, repository: str, item: _Image, say: Say) -> Pu
         f"{pushed.bytes_sent} bytes sent"
     )
     return pushed
+
+
+def _sign(
+    signer: Signer,
+    public_key: bytes | None,
+    registries: dict[RegistryClient, RegistrySpec],
+    repository: str,
+    pushed: dict[tuple[str, str], PushedImage],
+    say: Say,
+) -> None:
+    """Sign every index pushed, once per registry and digest (images may share one); no tag has moved yet."""
+    for client, registry in registries.items():
+        digests = sorted({image.digest for (host, _), image in pushed.items() if host == client.host})
+        for digest in digests:
+            try:
+                signed = signer.sign(registry, repository, digest, public_key)
+            except UserError as exc:
+                raise UserError(f"No tag was moved: {exc}") from None
+            say(f"{client.host}/{repository}@{digest[:19]}: {'signed' if signed else 'signed already'}")
 
 
 @dataclass(frozen=True)

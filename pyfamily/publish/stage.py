@@ -28,14 +28,13 @@ from pathlib import Path
 import docker.errors
 
 from pyfamily import engine
-from pyfamily.config import Config, RegistrySpec
+from pyfamily.config import Config, RegistrySpec, parse_registry
 from pyfamily.errors import UserError
 from pyfamily.model import Family, Target
 from pyfamily.oci import blob_cache
 from pyfamily.oci import index as oci
 from pyfamily.platforms import scoped_tag
 from pyfamily.produce.dated import add_dated_tag
-from pyfamily.publish.publisher import parse_registry
 from pyfamily.publish.registry import RegistryClient
 from pyfamily.util import Say
 

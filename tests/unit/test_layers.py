@@ -22,6 +22,7 @@ LAYERS = [
     "engine",
     "oci",
     "config",
+    "signing",
     "model",
     "sources",
     "kinds",

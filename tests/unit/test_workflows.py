@@ -177,8 +177,13 @@ def test_publish_runs_after_every_level_only_when_all_passed(jobs: dict[str, dic
     assert commands[-3:] == [
         'sudo .venv/bin/invoke pull --from "$STAGING" --platform all --profile release',
         "sudo .venv/bin/invoke verify --platform all --profile release",
-        "sudo .venv/bin/invoke publish --profile release",
+        'sudo --preserve-env=ACTIONS_ID_TOKEN_REQUEST_URL,ACTIONS_ID_TOKEN_REQUEST_TOKEN env "PATH=$PATH" '
+        ".venv/bin/invoke publish --profile release --sign keyless",
     ]
+    # keyless signing: the OIDC token is this job's alone, and cosign is installed before the publish step
+    assert job["permissions"]["id-token"] == "write"
+    uses = [step.get("uses", "") for step in steps(job)]
+    assert any(u.startswith("sigstore/cosign-installer@") for u in uses)
 
 
 def test_jobs_run_on_the_runners_of_pyfamily_platforms(jobs: dict[str, dict[str, Any]]) -> None:
@@ -212,15 +217,16 @@ def test_actions_are_pinned_by_commit_and_checkouts_keep_no_token(path: Path) ->
 @pytest.mark.parametrize("path", every_workflow(), ids=lambda p: p.name)
 def test_least_permissions(path: Path) -> None:
     """Nothing granted to the workflow as a whole beyond reading; each job asks for its own, and only the jobs
-    that push to ghcr.io may write, and only packages. A called workflow's jobs get at most what the calling job
-    grants: it grants what they ask for, no more."""
+    that push to ghcr.io may write, and only packages (and id-token, the one that signs keyless). A called
+    workflow's jobs get at most what the calling job grants: it grants what they ask for, no more."""
     workflow = load(path)
     assert workflow["permissions"] in ({}, {"contents": "read"}), path.name
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         writes = {scope for scope, access in granted.items() if access == "write"}
         pushes = any("--stage-to" in run or "invoke publish" in run for inner in doing(job) for run in runs(inner))
-        assert writes == ({"packages"} if pushes else set()), name
+        signs = any("--sign keyless" in run for inner in doing(job) for run in runs(inner))
+        assert writes == ({"packages"} if pushes else set()) | ({"id-token"} if signs else set()), name
         if called(job) is not None:
             asked: dict[str, str] = {}
             for inner in doing(job):

@@ -2,7 +2,7 @@
 
 from invoke import task
 
-from pyfamily import cli, signing
+from pyfamily import cli
 from pyfamily.produce import default_jobs
 
 CONFIG_HELP = "family file to use instead of images.yaml (also $PYFAMILY_CONFIG)"
@@ -228,14 +228,7 @@ def verify(
 ):
     """Run the built images of the selection and check what each promises (imports, venv, smoke commands), on
     each platform chosen (a foreign one emulated); with --signed-by, check the signatures of what is published."""
-    trust = None
-    if signed_by:
-        keyless = signed_by == signing.KEYLESS
-        trust = signing.Trust(
-            key=None if keyless else signed_by,
-            identity=certificate_identity if keyless else None,
-            issuer=certificate_oidc_issuer if keyless else None,
-        )
+    trust = cli.trust(signed_by, certificate_identity, certificate_oidc_issuer) if signed_by else None
     cli.verify(config, _chosen(version, target, variant, apps), profile, platform or (), trust, registry or ())
 
 

@@ -19,7 +19,7 @@ from pyfamily.cli.listing import (
     shown_tags,
     write_docs,
 )
-from pyfamily.cli.pipeline import build, publish, settings, verify
+from pyfamily.cli.pipeline import build, publish, settings, trust, verify
 from pyfamily.cli.planning import bake_file, github_matrix, render_contexts, show_plan
 from pyfamily.cli.staging import pull
 from pyfamily.cli.versions import VERSIONS_HEADERS, update_versions
@@ -47,6 +47,7 @@ __all__ = [
     "settings",
     "show_plan",
     "shown_tags",
+    "trust",
     "update_versions",
     "verify",
     "write_docs",

@@ -77,6 +77,13 @@ def build(
     report.check()
 
 
+def trust(signed_by: str, identity: str | None, issuer: str | None) -> signing.Trust:
+    """What `verify --signed-by` accepts: a public key file, or `keyless` with the signer's identity and issuer."""
+    if signed_by == signing.KEYLESS:
+        return signing.Trust(identity=identity, issuer=issuer)
+    return signing.Trust(key=signed_by)
+
+
 def verify(
     config_file: str | None,
     chosen: Selection,

@@ -68,3 +68,11 @@ def test_what_cosign_says_is_cleaned_and_its_tlog_warning_left_out() -> None:
     )
     why = signing._why(done)
     assert "WARNING" not in why and "\x1b" not in why and "no signatures found" in why
+
+
+def test_signed_by_a_key_file_or_keyless_with_its_identity() -> None:
+    from pyfamily import cli
+
+    assert cli.trust("family.pub", "ignored", "ignored") == signing.Trust(key="family.pub")
+    keyless = cli.trust(signing.KEYLESS, "https://github.com/o/r/.github/workflows/images.yml@refs/heads/main", "iss")
+    assert keyless.key is None and keyless.identity and keyless.issuer == "iss"

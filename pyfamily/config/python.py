@@ -49,7 +49,8 @@ def minor_of(python: str) -> str:
     return python.removesuffix("t")
 
 
-def _version_key(minor: str) -> tuple[int, ...]:
+def version_key(minor: str) -> tuple[int, ...]:
+    """ "3.13" as (3, 13): minors compare as numbers (3.9 before 3.13)."""
     return tuple(int(part) for part in minor.split("."))
 
 
@@ -95,7 +96,7 @@ class PythonSpec(Model):
         for position, minor in enumerate(self.freethreaded):
             if minor not in self.versions:
                 message = f"{minor!r} is not in the matrix; choose among {', '.join(self.versions)}"
-            elif _version_key(minor) < FIRST_FREETHREADED:
+            elif version_key(minor) < FIRST_FREETHREADED:
                 message = (
                     f"Python {minor} has no free-threaded build (configure --disable-gil exists from 3.13, "
                     "supported from 3.14); list 3.13 or newer"

@@ -17,7 +17,7 @@ from pyfamily.config.apps import AppSpec
 from pyfamily.config.base import BaseSpec
 from pyfamily.config.build import BuildSpec
 from pyfamily.config.paths import KeyPath, show
-from pyfamily.config.python import PythonSpec, PythonVersion, is_freethreaded, minor_of
+from pyfamily.config.python import PythonSpec, PythonVersion, is_freethreaded, minor_of, version_key
 from pyfamily.config.sources import SourcesSpec
 from pyfamily.config.strict import Model
 from pyfamily.config.tags import TAG_FIELDS, TagsSpec, public_tag_complaint
@@ -68,7 +68,7 @@ class Config(Model):
     @property
     def minors(self) -> list[str]:
         """The Python minors of the matrix, oldest first: the releases the family pins."""
-        return sorted(self.python.versions, key=lambda minor: tuple(int(p) for p in minor.split(".")))
+        return sorted(self.python.versions, key=version_key)
 
     @property
     def pythons(self) -> list[str]:

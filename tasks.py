@@ -140,6 +140,7 @@ def matrix(
         "ca_bundle": "PEM bundle for download steps only, or none (also $PYFAMILY_CA_BUNDLE; default: the host's)",
         "docker": "docker CLI used for builds; must use BuildKit (also $PYFAMILY_DOCKER)",
         "refresh": "ask Debian and PyPI for updates; rebuild (without cache) only what has some, never CPython",
+        "no_cache": "from scratch: every target built again without BuildKit's cache, base bootstrapped again",
         "stage_to": "[http://]HOST[:PORT]: push every target built (internal stages too), its platforms, by digest "
         "to <repository>-stage there, tagged with its target name (+ --<arch> for fewer platforms than listed)",
         "parents_from": "[http://]HOST[:PORT]: take every target the selection needs but did not name from there "
@@ -149,24 +150,9 @@ def matrix(
     },
 )
 @cli.reports_user_errors
-def build(
-    c,
-    config=None,
-    version=None,
-    target=None,
-    variant=None,
-    apps=True,
-    profile=None,
-    jobs=0,
-    offline=False,
-    ca_bundle=None,
-    docker=None,
-    refresh=False,
-    platform=None,
-    stage_to=None,
-    parents_from=None,
-    layer_cache=None,
-):
+def build(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0, offline=False,
+          ca_bundle=None, docker=None, refresh=False, no_cache=False, platform=None, stage_to=None, parents_from=None,
+          layer_cache=None):  # fmt: skip
     """Build the selected targets (default: the whole family) in dependency order, in parallel where possible."""
     cli.build(
         config,
@@ -177,11 +163,27 @@ def build(
         ca_bundle=ca_bundle,
         docker=docker,
         refresh=refresh,
+        no_cache=no_cache,
         platforms=platform or (),
         stage_to=stage_to,
         parents_from=parents_from,
         layer_cache=layer_cache,
     )
+
+
+@task(
+    iterable=["version", "target", "variant", "platform"],
+    help={**SELECTION_HELP, "platform": PLATFORM_HELP, "jobs": "targets built at once", "ca_bundle": "as for build",
+          "docker": "as for build"},
+)  # fmt: skip
+@cli.reports_user_errors
+def rebuild_check(c, config=None, version=None, target=None, variant=None, apps=True, profile=None, jobs=0,
+                  ca_bundle=None, docker=None, platform=None):  # fmt: skip
+    """Build the selection again from scratch (as `build --no-cache`) and report, per image and platform, whether
+    it is identical to the image the engine held before, and where not: the layer and the first files that differ."""
+    chosen = _chosen(version, target, variant, apps)
+    cli.rebuild_check(config, chosen, profile=profile, jobs=jobs or default_jobs(), ca_bundle=ca_bundle,
+                      docker=docker, platforms=platform or ())  # fmt: skip
 
 
 @task(

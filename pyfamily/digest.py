@@ -33,3 +33,6 @@ INPUTS_LABEL = "org.pyfamily.inputs"  # on every image pyfamily makes: the diges
 # Input parts (pyfamily.produce.inputs) are named; these prefixes say which kind of input a part is.
 IMAGE_PART = "image "  # built bytes: a used target's image ID, the bootstrapped rootfs; a refresh may change them
 RECIPE_PART = "recipe "  # a used target by its recipe digest: what the family file and recipes say
+# What a prepare step reports of its own sources' date (seconds since 1970): base, the Debian archive's Release date;
+# CPython, its tarball's. A target's SOURCE_DATE_EPOCH is the newest of its own and those of the targets it uses.
+EPOCH_PART = "epoch"

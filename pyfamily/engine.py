@@ -3,7 +3,10 @@ client for everything else."""
 
 from __future__ import annotations
 
+import csv
+import datetime
 import functools
+import io
 import os
 import shutil
 import subprocess
@@ -39,7 +42,17 @@ class BuildRequest:
     layer_cache: str | None = None  # BuildKit's cache in a registry, read and written: a type=registry ref=
     secrets: Mapping[str, Path] = field(default_factory=dict)  # BuildKit secret id -> file
     no_cache: bool = False
+    # SOURCE_DATE_EPOCH: every timestamp BuildKit writes (the config's created, its history, and each new layer's
+    # file mtimes, clamped by rewrite-timestamp) is this time, so identical inputs give identical images. None: the
+    # clock's (internal images only: the bootstrapped tree carries its own, the SBOM generator is never published).
+    epoch: int | None = None
     log: Path = Path("/dev/null")
+
+    @property
+    def export(self) -> Path:
+        """Where a build with an epoch writes its OCI archive before it is loaded (beside its log, or in /tmp)."""
+        folder = self.log.parent if self.log != Path("/dev/null") else Path("/tmp")
+        return folder / f"{self.name}.oci.tar"
 
 
 class BuildFailed(Exception):
@@ -57,8 +70,25 @@ class BuildCli:
     def build_command(self) -> list[str]:
         return [self.path, "buildx", "build", "--load"]  # into the local image store
 
+    def output(self, request: BuildRequest) -> list[str]:
+        """Where the image goes. With an epoch, to an OCI archive that `load_command` then loads: dockerd's own
+        exporter into the containerd store unpacks every image it makes and so refuses rewrite-timestamp (BuildKit
+        0.13, Docker 26), while the OCI exporter rewrites; loading keeps the index, its attestations and digests."""
+        if request.epoch is None:
+            return self.build_command()
+        fields = ["type=oci", f"dest={request.export}", f"name={','.join(request.tags)}", "rewrite-timestamp=true"]
+        written = io.StringIO()
+        csv.writer(written, lineterminator="").writerow(fields)  # buildx reads --output as CSV: commas quoted
+        return [self.path, "buildx", "build", "--output", written.getvalue()]
+
+    def load_command(self, request: BuildRequest) -> list[str] | None:
+        """What loads the archive `output` wrote into the local image store (None: the build loaded it itself)."""
+        return None if request.epoch is None else [self.path, "load", "--input", str(request.export)]
+
     def command(self, request: BuildRequest) -> list[str]:
-        command = [*self.build_command(), "--progress=plain"]
+        command = [*self.output(request), "--progress=plain"]
+        if request.epoch is not None:
+            command.append(f"--build-arg=SOURCE_DATE_EPOCH={request.epoch}")
         if request.dockerfile is not None:
             command += ["--file", str(request.dockerfile)]
         command.append(f"--platform={','.join(request.platforms)}")
@@ -146,6 +176,13 @@ def image_or_none(ref: str) -> docker.models.images.Image | None:
         return client().images.get(ref)
     except docker.errors.ImageNotFound:
         return None
+
+
+def created_epoch(image: docker.models.images.Image) -> int:
+    """When an image says it was created (its config's `created`), as seconds since 1970: for an image built with
+    an epoch, that epoch."""
+    created = str(image.attrs.get("Created") or "1970-01-01T00:00:00Z")
+    return int(datetime.datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp())
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 Modules: exits (a user's mistake as one paragraph, never a traceback), family (the family and the selection a task
 works on), listing (`list`, `docs`), planning (`plan`, `render`, `matrix`, `bake`), versions (`update-versions`),
-pipeline (`build`, `verify`, `publish`).
+pipeline (`build`, `verify`, `publish`), rebuild (`rebuild-check`).
 """
 
 from pyfamily.cli.exits import SIGPIPE_EXIT, reports_user_errors
@@ -21,6 +21,7 @@ from pyfamily.cli.listing import (
 )
 from pyfamily.cli.pipeline import build, publish, settings, trust, verify
 from pyfamily.cli.planning import bake_file, github_matrix, render_contexts, show_plan
+from pyfamily.cli.rebuild import rebuild_check
 from pyfamily.cli.staging import pull
 from pyfamily.cli.versions import VERSIONS_HEADERS, update_versions
 
@@ -41,6 +42,7 @@ __all__ = [
     "pull",
     "purpose",
     "readme_with_table",
+    "rebuild_check",
     "render_contexts",
     "reports_user_errors",
     "selection",

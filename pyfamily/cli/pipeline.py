@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 from pyfamily import plan as planner
@@ -14,7 +15,10 @@ from pyfamily.cli.staging import Staging
 from pyfamily.errors import UserError
 from pyfamily.model import Family
 from pyfamily.plan import Selection
+from pyfamily.redaction import remote_text
 from pyfamily.util import WORK_DIR, default_cache_dir, git_revision
+
+EPOCH_ENV = "SOURCE_DATE_EPOCH"
 
 
 def settings(
@@ -25,6 +29,7 @@ def settings(
     ca_bundle: str | None = None,
     docker: str | None = None,
     refresh: bool = False,
+    no_cache: bool = False,
 ) -> produce.Settings:
     return produce.Settings(
         jobs=jobs or produce.default_jobs(),
@@ -33,7 +38,37 @@ def settings(
         ca_bundle=produce.resolve_ca_bundle(family.config, ca_bundle),
         revision=git_revision(),
         refresh=refresh,
+        no_cache=no_cache,
+        epoch=source_date_epoch(),
     )
+
+
+def source_date_epoch() -> int | None:
+    """$SOURCE_DATE_EPOCH (reproducible-builds.org's name): when set, the time of every image of the run instead of
+    each one's from its inputs."""
+    given = os.environ.get(EPOCH_ENV, "").strip()
+    if not given:
+        return None
+    if not (given.isascii() and given.isdigit()):
+        raise UserError(
+            f"${EPOCH_ENV} is {remote_text(given[:40])!r}: it must be whole seconds since 1970 (digits only), the "
+            "time every image of the run then carries; unset it and each image carries the date of its inputs."
+        )
+    return int(given)
+
+
+def _refuse_mixed(offline: bool, refresh: bool, no_cache: bool, parents_from: str | None) -> None:
+    if offline and (refresh or no_cache):
+        flag = "--refresh" if refresh else "--no-cache"
+        raise UserError(
+            f"{flag} asks the Debian archive (and PyPI) for what it serves today, which --offline forbids: use one or "
+            "the other (--offline alone builds from the cache)."
+        )
+    if no_cache and parents_from:
+        raise UserError(
+            "--no-cache builds every target from scratch, while --parents-from takes the parents built elsewhere: "
+            "use one or the other."
+        )
 
 
 def build(
@@ -46,19 +81,18 @@ def build(
     ca_bundle: str | None,
     docker: str | None,
     refresh: bool = False,
+    no_cache: bool = False,
     platforms: Sequence[str] = (),
     stage_to: str | None = None,
     parents_from: str | None = None,
     layer_cache: str | None = None,
 ) -> None:
-    if offline and refresh:
-        raise UserError(
-            "--refresh asks the Debian archive and PyPI whether anything newer was published, which --offline "
-            "forbids: use one or the other (--offline alone builds from the cache; --refresh alone picks up updates)."
-        )
+    _refuse_mixed(offline, refresh, no_cache, parents_from)
     family = load(config_file, profile, platforms)
     plan = planner.select(family, chosen)
-    chosen_settings = settings(family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh)
+    chosen_settings = settings(
+        family, jobs=jobs, offline=offline, ca_bundle=ca_bundle, docker=docker, refresh=refresh, no_cache=no_cache
+    )
     staging = Staging(family, chosen_settings.cache_dir, stage_to, parents_from)
     handover = produce.Handover(take_parent=staging.take_parent())
     if layer_cache:

@@ -16,7 +16,8 @@ from typing import Any
 
 from pyfamily import engine, platforms
 from pyfamily.config import Config
-from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, digest_of_files
+from pyfamily.digest import EPOCH_PART, IMAGE_PART, INPUTS_LABEL, digest_of_files
+from pyfamily.engine import created_epoch
 from pyfamily.errors import UserError
 from pyfamily.kinds.freshness import Probe, apt_updates, apt_updates_of
 from pyfamily.kinds.recipe import Draft, Index, Listing, Preparation, Recipe
@@ -28,7 +29,7 @@ HELPER_NAMES = ("apt-install", "wait-for-port", "find-libdeps", "unpack-debs")
 MIRROR_ENV = "PYFAMILY_DEBIAN_MIRROR"
 
 # What the bootstrap reads: a change to the Dockerfile template does not re-run mmdebstrap.
-BOOTSTRAP_FILES = ("bootstrap.sh", "dpkg.cfg", "apt.conf")
+BOOTSTRAP_FILES = ("bootstrap.sh", "pin-dates.sh", "dpkg.cfg", "apt.conf")
 
 
 def rootfs_ref(config: Config) -> str:
@@ -92,7 +93,9 @@ def _prepare(step: Preparation) -> dict[str, str]:
     wanted = step.platforms  # base's: the run's, plus the build machine's when CPython is cross-compiled from it
     existing = engine.image_or_none(ref)
     have = platforms.built_for(existing.labels) if existing and existing.labels.get(INPUTS_LABEL) == digest else ()
-    stale = False
+    stale = step.no_cache  # from scratch: bootstrapped again, not taken from the cache dir
+    if stale:
+        have = ()
     if have and not platforms.missing(wanted, existing.labels if existing else None):
         why = _rootfs_updates(step, ref) if step.refresh else []
         if not why:
@@ -105,8 +108,21 @@ def _prepare(step: Preparation) -> dict[str, str]:
     trees = _bootstrapped_trees(step, digest, chosen, stale)
     if step.should_stop():
         return {}
-    _import_trees(step, ref, digest, chosen, trees)
+    _import_trees(step, ref, digest, chosen, trees, _released(trees))
     return _parts(digest, ref)
+
+
+def _released(trees: dict[str, Path]) -> int:
+    """The archive's Release date the trees were bootstrapped from (pin-dates.sh wrote it beside each tree): the
+    newest, should the archive have moved between two platforms' bootstraps."""
+    dates = []
+    for tree in trees.values():
+        written = tree.with_suffix(".epoch")
+        text = written.read_text().strip() if written.exists() else ""
+        if not text.isdigit():
+            raise UserError(f"{tree} has no Release date beside it ({written}); bootstrap again with --no-cache.")
+        dates.append(int(text))
+    return max(dates)
 
 
 def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], stale: bool) -> dict[str, Path]:
@@ -127,7 +143,7 @@ def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], s
             f"[base] bootstrapping Debian {bootstrap.suite} {arch} from {mirror or 'its default archive'} (mmdebstrap)"
         )
         log = step.log_dir / f"rootfs-{arch}.log"
-        partial = tree.with_suffix(".partial.tar")
+        partial = tree.with_suffix(".partial.tar")  # its Release date goes to .partial.epoch
         code = step.run(
             [
                 str(RECIPES / "base" / "bootstrap.sh"),
@@ -147,6 +163,7 @@ def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], s
                 "mmdebstrap installed (scripts/dev/ensure-tools), the archive reachable (set base.debian.mirror or "
                 f"${MIRROR_ENV}) and, for a foreign platform, emulation set up (scripts/dev/ensure-emulation)?"
             )
+        partial.with_suffix(".epoch").replace(tree.with_suffix(".epoch"))
         partial.replace(tree)
     for old in folder.parent.iterdir():  # one bootstrap digest is kept: the trees of older inputs go
         if old != folder:
@@ -154,9 +171,11 @@ def _bootstrapped_trees(step: Preparation, digest: str, chosen: Sequence[str], s
     return trees
 
 
-def _import_trees(step: Preparation, ref: str, digest: str, chosen: Sequence[str], trees: dict[str, Path]) -> None:
+def _import_trees(
+    step: Preparation, ref: str, digest: str, chosen: Sequence[str], trees: dict[str, Path], epoch: int
+) -> None:
     """The trees as the image `ref`, one manifest per platform, built by BuildKit (`docker import` cannot make a
-    multi-platform image) from images/rootfs/Dockerfile."""
+    multi-platform image) from images/rootfs/Dockerfile, every file's time clamped to the Release date `epoch`."""
     with tempfile.TemporaryDirectory(prefix="pyfamily-rootfs-", dir=step.cache_dir) as scratch:
         context = Path(scratch)
         shutil.copy2(RECIPES / "rootfs" / "Dockerfile", context / "Dockerfile")
@@ -164,7 +183,9 @@ def _import_trees(step: Preparation, ref: str, digest: str, chosen: Sequence[str
             os.link(tree, context / tree.name)
         labels = {INPUTS_LABEL: digest, platforms.LABEL: platforms.label_value(chosen)}
         log = step.log_dir / "rootfs.log"
-        request = engine.BuildRequest("rootfs", context, (ref,), tuple(chosen), labels=labels, log=log)
+        request = engine.BuildRequest(
+            "rootfs", context, (ref,), tuple(chosen), labels=labels, no_cache=step.no_cache, epoch=epoch, log=log
+        )
         try:
             step.build(request)
         except engine.BuildFailed as exc:
@@ -177,7 +198,7 @@ def _parts(digest: str, ref: str) -> dict[str, str]:
     image = engine.image_or_none(ref)
     if image is None:
         raise LookupError(f"{ref} is not in the local engine although it was just bootstrapped")
-    return {"rootfs": digest, f"{IMAGE_PART}rootfs": str(image.id)}
+    return {"rootfs": digest, f"{IMAGE_PART}rootfs": str(image.id), EPOCH_PART: str(created_epoch(image))}
 
 
 def _rootfs_updates(step: Preparation, ref: str) -> list[str]:

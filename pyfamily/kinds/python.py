@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from packaging.requirements import Requirement
 
 from pyfamily import platforms, sources
 from pyfamily.config import Config
+from pyfamily.digest import EPOCH_PART
 from pyfamily.kinds.recipe import Draft, Index, Preparation, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
 
@@ -69,7 +71,20 @@ def _fetch_source(step: Preparation) -> dict[str, str]:
         should_stop=step.should_stop,
     )
     _link(tarball, step.context / tarball.name)
-    return {}  # the tarball is in the context, so its bytes are part of the context digest
+    # the tarball is in the context, so its bytes are part of the context digest; its date is the target's own
+    return {EPOCH_PART: str(released(tarball))}
+
+
+def released(tarball: Path) -> int:
+    """A source tarball's release date: the newest time among its members (seconds since 1970), kept beside it
+    in the cache dir (reading a .tar.xz through takes a few seconds)."""
+    noted = tarball.with_name(tarball.name + ".epoch")
+    if noted.exists() and noted.stat().st_mtime >= tarball.stat().st_mtime and noted.read_text().strip().isdigit():
+        return int(noted.read_text())
+    with tarfile.open(tarball) as archive:
+        newest = max((int(member.mtime) for member in archive), default=0)
+    noted.write_text(f"{newest}\n")
+    return newest
 
 
 def _link(source: Path, destination: Path) -> None:

@@ -64,6 +64,7 @@ class Preparation(Protocol):
     log_dir: Path
     offline: bool
     refresh: bool
+    no_cache: bool  # from scratch: nothing taken from BuildKit's cache or the cache dir's earlier results
     platforms: tuple[str, ...]  # what the target is built for (pyfamily.plan.Plan.platforms_of)
 
     def say(self, line: str) -> None: ...

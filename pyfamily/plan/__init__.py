@@ -3,6 +3,7 @@
 from pyfamily.plan.expand import expand, resolve_profile
 from pyfamily.plan.select import Plan, Selection, levels, select
 from pyfamily.plan.tags import (
+    dated_first,
     dated_series,
     dated_tag,
     dated_tag_to_add,
@@ -16,6 +17,7 @@ from pyfamily.plan.tags import (
 __all__ = [
     "Plan",
     "Selection",
+    "dated_first",
     "dated_series",
     "dated_tag",
     "dated_tag_to_add",

@@ -19,7 +19,7 @@ DATE_PLACEHOLDER = "<date>"
 
 
 def today() -> dt.date:
-    """The build day, in UTC: what dated tags and the created label carry."""
+    """The day, in UTC: what the dated tag of an image first seen today carries."""
     return dt.datetime.now(dt.UTC).date()
 
 
@@ -40,6 +40,25 @@ def dated_tag(tags: TagsSpec, target: Target, day: dt.date | None) -> str | None
         return None
     date = day.strftime(tags.date_format) if day else DATE_PLACEHOLDER
     return tags.dated.format(tag=target.tags[-1], date=date)
+
+
+def dated_first(tags: TagsSpec, target: Target, tag: str) -> tuple[dt.date, str] | None:
+    """The day and the first tag of the dated series `tag` is in, whichever day that is; None when `tag` is no
+    dated tag of `target` (the day is read back through tags.date_format, so `3.13-20261304` is none)."""
+    if not target.tags:
+        return None
+    head, _, tail = tags.dated.format(tag=target.tags[-1], date="\0").partition("\0")
+    for first in (tag, tag.rpartition(".")[0]):
+        if not (first.startswith(head) and first.endswith(tail) and len(first) > len(head) + len(tail)):
+            continue
+        date = first[len(head) : len(first) - len(tail)]
+        try:
+            day = dt.datetime.strptime(date, tags.date_format).date()
+        except ValueError:
+            continue
+        if day.strftime(tags.date_format) == date and series_number(first, tag) is not None:
+            return day, first
+    return None
 
 
 def series_number(first: str, tag: str) -> int | None:

@@ -40,7 +40,8 @@ _STEP = re.compile(r"^#\d+ \[(?:(?P<stage>[\w-]+) )?(?P<step>\d+/\d+)\] (?P<what
 
 
 class DockerCli:
-    """`docker buildx build --load` into the local (containerd) image store, every platform of the run at once."""
+    """`docker buildx build` into the local (containerd) image store, every platform of the run at once (through an
+    OCI archive when the request has an epoch: BuildCli.output says why)."""
 
     name = "docker"
 
@@ -56,9 +57,15 @@ class DockerCli:
             if step and "CACHED" not in line:
                 say(f"[{request.name}] {step['step']} {step['what'][:100]}")
 
-        code = processes.run(self.command(request), request.log, env=self.cli.environment(), on_line=progress)
-        if code != 0:
-            raise BuildFailed(f"docker build exited {code}; see {request.log}")
+        try:
+            code = processes.run(self.command(request), request.log, env=self.cli.environment(), on_line=progress)
+            if code != 0:
+                raise BuildFailed(f"docker build exited {code}; see {request.log}")
+            load = self.cli.load_command(request)
+            if load is not None and (code := processes.run(load, request.log, env=self.cli.environment())) != 0:
+                raise BuildFailed(f"docker load of the built image exited {code}; see {request.log}")
+        finally:
+            request.export.unlink(missing_ok=True)  # the image store holds it now (or the build failed)
 
 
 BACKENDS: dict[str, Callable[[str | None], Backend]] = {"docker": DockerCli}

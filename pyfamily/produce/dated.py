@@ -1,8 +1,9 @@
 """Dated tags in the local engine: which an image has, and the one a freshly built image gets.
 
 The choice is pyfamily.plan.tags' (pure): a day's series is `<tag>-<date>`, then `.1`, `.2`, ...; an image keeps the
-dated tag it has, a new image gets the next free one of its day. Which day: the image's created label (the build
-day), so an image that is byte for byte one built on another day keeps that day's tag and gets no new one.
+dated tag it has, whichever day that is, so an image that is byte for byte one built on another day keeps that
+day's tag and gets no new one; an image the engine has never had a dated tag for gets one of today: the day its
+digest first appeared (its created time comes from its inputs, pyfamily.produce.inputs, and is no build day).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pyfamily import engine
 from pyfamily.config import DOCKER_TAG, TagsSpec
 from pyfamily.errors import UserError
 from pyfamily.model import Target
-from pyfamily.plan import dated_series, dated_tag, dated_tag_to_add
-from pyfamily.produce.inputs import built_on
+from pyfamily.plan import dated_first, dated_series, dated_tag, dated_tag_to_add
+from pyfamily.produce.inputs import CREATED_LABEL
 
 
 def tags_in(repository: str, refs: Iterable[str]) -> list[str]:
@@ -35,18 +36,20 @@ def repository_refs(repository: str) -> list[str]:
 
 
 def dated_tags(tags: TagsSpec, target: Target, image: docker.models.images.Image) -> list[str]:
-    """The dated tags `image` has locally: those of the series of the day its created label says, in build order
-    (none for an image pyfamily did not make)."""
-    day = built_on(image.labels or {})
-    first = dated_tag(tags, target, day) if day else None
-    return dated_series(first, tags_in(target.repository, image.tags)) if first else []
+    """The dated tags `image` has locally: those of the series of the first day it got one, in build order (none
+    for an image pyfamily did not make)."""
+    if CREATED_LABEL not in (image.labels or {}):
+        return []
+    mine = tags_in(target.repository, image.tags)
+    series = sorted(found for tag in mine if (found := dated_first(tags, target, tag)))
+    return dated_series(series[0][1], mine) if series else []
 
 
 def add_dated_tag(tags: TagsSpec, target: Target, image: docker.models.images.Image, day: dt.date) -> str | None:
-    """Tag a freshly built image with the next free tag of its day's series (the day of its created label, else
-    `day`), unless it has one of that series already; the tag added, or None."""
-    first = dated_tag(tags, target, built_on(image.labels or {}) or day)
-    if first is None:
+    """Tag a freshly built image with the next free tag of `day`'s series, unless it has a dated tag already (of
+    any day); the tag added, or None."""
+    first = dated_tag(tags, target, day)
+    if first is None or dated_tags(tags, target, image):
         return None
     repository = target.repository
     taken = tags_in(repository, repository_refs(repository))

@@ -23,7 +23,7 @@ from pathlib import Path
 import docker.models.images
 
 from pyfamily import engine, platforms
-from pyfamily.digest import IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
+from pyfamily.digest import EPOCH_PART, IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
 
@@ -170,9 +170,20 @@ VOLATILE_LABELS = (
 )
 
 
-def labels(family: Family, target: Target, built: dt.datetime, revision: str, source: str) -> dict[str, str]:
+def epoch(family: Family, target: Target, prepared: dict[str, str]) -> int:
+    """The target's SOURCE_DATE_EPOCH, from its inputs: the newest of its own sources' date (what its prepare step
+    reported) and the times of the images it uses (their created time is their epoch); 0 when none has one."""
+    dates = [int(prepared[EPOCH_PART])] if prepared.get(EPOCH_PART, "").isdigit() else []
+    for need in target.needs:
+        image = engine.image_or_none(family[need].ref)
+        if image is not None:
+            dates.append(engine.created_epoch(image))
+    return max(dates, default=0)
+
+
+def labels(family: Family, target: Target, created: dt.datetime, revision: str, source: str) -> dict[str, str]:
     """The OCI labels of an image and, where CPython is inside, the build profile (the input digest is added
-    once it is known)."""
+    once it is known). `created` is the target's epoch, never the clock: identical inputs, identical labels."""
     config = family.config
     version = config.full_version(target.python) if target.python else ""
     has_python = bool(target.python or target.pythons)
@@ -181,7 +192,7 @@ def labels(family: Family, target: Target, built: dt.datetime, revision: str, so
         "org.opencontainers.image.description": recipe_of(target).describe(config, target),
         # no date: which dated tag an image gets is only known once it is built (pyfamily.plan.tags)
         "org.opencontainers.image.version": version or (target.tags[-1] if target.tags else target.name),
-        CREATED_LABEL: built.isoformat(timespec="seconds"),
+        CREATED_LABEL: created.isoformat(timespec="seconds"),
         "org.opencontainers.image.source": source,
         "org.opencontainers.image.revision": revision,
         "org.opencontainers.image.base.name": _qualified(base_ref(family, target)),
@@ -200,9 +211,3 @@ def _qualified(ref: str) -> str:
     if engine.image_or_none(ref) is not None and not registry_digest(ref):
         return ref  # made here, never pulled: it has no registry
     return f"docker.io/{ref}" if "/" in ref else f"docker.io/library/{ref}"
-
-
-def built_on(labels: dict[str, str]) -> dt.date | None:
-    """The day an image was built, from its created label (None for an image pyfamily did not make)."""
-    created = labels.get(CREATED_LABEL)
-    return dt.datetime.fromisoformat(created).date() if created else None

@@ -7,10 +7,13 @@ once every worker has returned."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from pathlib import Path
 
 import docker.errors
 import jinja2
@@ -34,6 +37,13 @@ from pyfamily.produce.step import Services, Step
 from pyfamily.redaction import redact_text
 from pyfamily.render import CA_SECRET_ID, render
 from pyfamily.util import Say, git_source
+
+
+def pin_times(directory: Path, epoch: int) -> None:
+    """Every file of a build context gets the time `epoch`: COPY keeps a file's time, and a checkout's or a
+    render's is the clock's (a tarball linked in from the cache dir gets it too: its time is not read)."""
+    for path in [directory, *directory.rglob("*")]:
+        os.utime(path, (epoch, epoch), follow_symlinks=False)
 
 
 @dataclass
@@ -125,6 +135,8 @@ class _Scheduler:
         changed; or it lacks a platform of the run (then every platform it has is built again too: BuildKit's cache
         holds them); or, on a refresh, Debian or PyPI published something newer for it."""
         chosen = self.plan.platforms_of(target.name)
+        if self.settings.no_cache:
+            return "from scratch (--no-cache)", chosen
         why = inputs.why_rebuild(existing, parts, key)
         if existing is None or why is not None:
             return why, chosen
@@ -169,8 +181,10 @@ class _Scheduler:
         prepared = recipe.prepare(step) if recipe.prepare else {}
         if self.processes.stopping:
             raise Stopped
-        built = clock()
-        labels = inputs.labels(family, target, built, settings.revision, settings.source or git_source())
+        epoch = settings.epoch if settings.epoch is not None else inputs.epoch(family, target, prepared)
+        created = dt.datetime.fromtimestamp(epoch, dt.UTC)
+        pin_times(context.directory, epoch)
+        labels = inputs.labels(family, target, created, settings.revision, settings.source or git_source())
         parts = inputs.gather(family, target, context.directory, prepared, labels)
         key = parts.key(recipe.kept_across_refresh)
         existing = inputs.built_image(target)
@@ -178,7 +192,7 @@ class _Scheduler:
         if why is None and existing is not None:
             for tag in target.tags:  # moving tags follow the image; its dated tag stays the day it was built
                 existing.tag(target.repository, tag)
-            add_dated_tag(family.config.tags, target, existing, built.date())  # unless it has one (a run cut short)
+            add_dated_tag(family.config.tags, target, existing, clock().date())  # unless it has one (a run cut short)
             result.status, result.image_id, result.size = Status.UP_TO_DATE, str(existing.id), existing.attrs["Size"]
             result.detail = "no Debian or PyPI updates" if settings.refresh and recipe.freshness else ""
             return
@@ -199,12 +213,14 @@ class _Scheduler:
             attestations=attestations(self.scanner.ref(self.say)),
             layer_cache=self._layer_cache(target, chosen),
             secrets=secrets,
-            no_cache=settings.refresh,
+            no_cache=settings.refresh or settings.no_cache,
+            epoch=epoch,
             log=result.log,
         )
         self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
-        dated = add_dated_tag(family.config.tags, target, image, built.date())
-        if dated and dated != dated_tag(family.config.tags, target, built.date()):
+        today = clock().date()  # the day this digest first appears here, unless it has a dated tag of another day
+        dated = add_dated_tag(family.config.tags, target, image, today)
+        if dated and dated != dated_tag(family.config.tags, target, today):
             self.say(f"[{target.name}] an earlier build of today has the first dated tag; this one is {dated}")
         result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

@@ -13,7 +13,7 @@ from pyfamily.util import WORK_DIR, default_cache_dir
 
 
 def clock() -> dt.datetime:
-    """The build time (UTC): the created label, and the day of a fresh image's dated tag."""
+    """The time now (UTC): the day of the dated tag a new image gets (its timestamps come from its inputs)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -45,6 +45,8 @@ class Settings:
     revision: str = "unknown"
     source: str = ""  # the org.opencontainers.image.source label; default: pyfamily.util.git_source()
     refresh: bool = False  # ask Debian and PyPI for updates; rebuild (without cache) what has some
+    no_cache: bool = False  # from scratch: every target built again, no BuildKit cache, base bootstrapped again
+    epoch: int | None = None  # $SOURCE_DATE_EPOCH: every image's time; None: each target's from its inputs
     backend: str = "docker"
     handover: Handover = field(default_factory=Handover)
 

@@ -37,6 +37,7 @@ class Step:
     log_dir: Path
     offline: bool
     refresh: bool
+    no_cache: bool
     ca_bundle: Path | None
     services: Services
 
@@ -52,6 +53,7 @@ class Step:
             log_dir=settings.logs,
             offline=settings.offline,
             refresh=settings.refresh,
+            no_cache=settings.no_cache,
             ca_bundle=settings.ca_bundle,
             services=services,
         )

@@ -68,7 +68,7 @@ def test_the_template_is_from_scratch_as_nonroot_with_the_tree_made_in_base(fami
     text = context.dockerfile.read_text()
     assert "FROM pyfamily-test/python:base AS rootfs\n" in text
     assert "make-rootfs.sh /rootfs base-files libgcc-s1 libc-bin ca-certificates tzdata netbase" in text
-    final = text.split("\nFROM scratch\n", 1)[1]
+    final = text.split("\nFROM scratch\nARG SOURCE_DATE_EPOCH\n", 1)[1]
     assert final.splitlines()[0] == "COPY --from=rootfs /rootfs/ /"
     assert "USER 65532:65532\nWORKDIR /home/nonroot\n" in final and "RUN" not in final
     assert "AS probe" not in text

@@ -64,7 +64,7 @@ def test_a_kind_registered_from_outside_lists_plans_and_renders(debug_kind, tmp_
     assert chosen.reasons["3.13-debug"] == "its Python is 3.13 (--version)"
     context = render.render(family, target, tmp_path / "out")
     text = context.dockerfile.read_text()
-    assert "FROM pyfamily/python:3.13\nRUN apt-install gdb python3-dbg\n" in text
+    assert "FROM pyfamily/python:3.13\nARG SOURCE_DATE_EPOCH\nRUN apt-install gdb python3-dbg\n" in text
     assert (context.directory / "gdbinit").is_file() and not (context.directory / "checks").exists()
     assert [p.name for p in debug_kind.check_scripts()] == ["apt-lists-empty.sh", "helpers-on-path.sh", "gdb.sh"]
     assert python_env(family, target)["PYTHON_MINOR"] == "3.13"

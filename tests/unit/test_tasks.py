@@ -42,7 +42,9 @@ def test_every_task_is_documented():
         (("plan", "--version", "3.10"), "--version '3.10' is not a Python version"),
         (("list", "--config", "missing.yaml"), "missing.yaml: cannot read"),
         (("matrix", "--target", "nope"), "--target 'nope' is not a target"),
-        (("build", "--offline", "--refresh"), "--refresh asks the Debian archive and PyPI"),
+        (("build", "--offline", "--refresh"), "--refresh asks the Debian archive (and PyPI)"),
+        (("build", "--offline", "--no-cache"), "--no-cache asks the Debian archive"),
+        (("build", "--no-cache", "--parents-from", "127.0.0.1:9"), "--no-cache builds every target from scratch"),
     ],
 )
 def test_mistakes_exit_non_zero_without_traceback(args, fragment):

@@ -1,0 +1,72 @@
+"""Issue 21: identical inputs, identical images, on the real engine.
+
+`invoke rebuild-check` builds the fixture family's base again from scratch (Debian bootstrapped again with
+mmdebstrap, no BuildKit cache) and its platform manifest must come out with the digest it had. A rebuild whose
+inputs' time differs ($SOURCE_DATE_EPOCH) must be reported as different, with where: the config's created time and
+the files of the layer whose times moved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from pyfamily import cli, config, oci, plan, produce
+from pyfamily.cli.rebuild import RebuildDiffers
+from pyfamily.plan import Selection
+
+from . import support
+
+pytestmark = pytest.mark.integration
+
+BASE = Selection(names=("base",))
+
+
+def test_base_rebuilt_from_scratch_is_identical(helper_image):
+    before = oci.export(helper_image, produce.Settings().cache_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(support.ROOT), "rebuild-check", "--config",
+         str(support.FIXTURE), "--target", "base"],
+        capture_output=True, text=True, timeout=1200, check=False, cwd=support.ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "[base] bootstrapping Debian trixie" in done.stdout  # from scratch: not the cached tree
+    assert "from scratch (--no-cache)" in done.stdout
+    (platform,) = before.index.images
+    assert f"base {platform.platform}: identical ({platform.digest})" in done.stdout
+    assert "1 of 1 platform manifests identical" in done.stdout
+
+
+@pytest.fixture
+def own_base(tmp_path: Path) -> Iterator[Path]:
+    """The fixture family under a repository of its own, its base built once the usual way."""
+    file = tmp_path / "family.yaml"
+    file.write_text(f"extends: {support.FIXTURE}\nrepository: pyfamily-rebuild/python\n")
+    family = plan.expand(config.load(file))
+    settings = produce.Settings(jobs=1, ca_bundle=support.HOST_CA_BUNDLE, work_dir=tmp_path / "work")
+    produce.run(plan.select(family, BASE), settings, say=print).check()
+    yield file
+    with contextlib.suppress(docker.errors.APIError):
+        for image in support.client().images.list("pyfamily-rebuild/python"):
+            support.client().images.remove(image.id, force=True)
+
+
+def test_a_rebuild_at_another_time_is_reported_with_where_it_differs(own_base, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")  # the inputs' time, moved to 2001-09-09
+    with pytest.raises(RebuildDiffers, match="differs for base"):
+        cli.rebuild_check(str(own_base), BASE, profile=None, jobs=1, ca_bundle=None, docker=None)
+    shown = capsys.readouterr().out
+    assert "base linux/amd64: DIFFERS (sha256:" in shown, shown[-3000:]
+    config_line = next(line for line in shown.splitlines() if "config differs: " in line)
+    assert {"config.Labels", "created", "history"} <= set(config_line.split(": ", 1)[1].split(", "))
+    assert "layer 2 of 2 differs" in shown  # the Debian tree is the rootfs image's, with the archive's time
+    assert "usr/local/bin/apt-install: " in shown and "-> " in shown and "mtime 2001-09-09 01:46:40" in shown
+    assert "0 of 1 platform manifests identical" in shown

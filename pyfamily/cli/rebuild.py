@@ -12,6 +12,7 @@ from pyfamily.cli.family import load
 from pyfamily.cli.pipeline import settings
 from pyfamily.errors import UserError
 from pyfamily.plan import Selection
+from pyfamily.produce.inputs import REVISION_LABEL
 
 
 class RebuildDiffers(UserError):
@@ -39,6 +40,10 @@ def rebuild_check(
             "be compared with: build them (`invoke build`) or pull the published ones first."
         )
     print(f"rebuilding {len(plan.targets)} targets from scratch to compare {len(before)} of them", flush=True)
+    for name, image in before.items():
+        if (made_at := _revision(image)) not in (None, run.revision):
+            print(f"note: {name} was built at revision {made_at}, this checkout is {run.revision}: its revision label "
+                  "will differ; check that revision out to compare like with like", flush=True)  # fmt: skip
     report = produce.run(plan, run, say=lambda line: print(line, flush=True))
     print(report.summary())
     report.check()
@@ -55,3 +60,9 @@ def rebuild_check(
     if differing:
         raise RebuildDiffers(f"The rebuild from scratch differs for {', '.join(differing)} ({summary}); see above.")
     return verdicts
+
+
+def _revision(image: oci.layout.LocalImage) -> str | None:
+    """The revision label of the local image (None if it has none)."""
+    labels = engine.client().images.get(image.image_id).labels or {}
+    return labels.get(REVISION_LABEL)

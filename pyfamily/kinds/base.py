@@ -84,10 +84,13 @@ def _prepare(step: Preparation) -> dict[str, str]:
     if bootstrap is None:
         return {}  # FROM an image: the engine pulls it
     mirror = debian_mirror(config)
+    # $SOURCE_DATE_EPOCH, when set, is the tree's time (mmdebstrap reads it): such a tree is cached apart
+    overridden = () if step.epoch is None else (f"epoch={step.epoch}",)
     digest = digest_of_files(
         [(RECIPES / "base" / name, name) for name in BOOTSTRAP_FILES],
         bootstrap.model_dump_json(),
         f"mirror={mirror or ''}",
+        *overridden,
     )
     ref = rootfs_ref(config)
     wanted = step.platforms  # base's: the run's, plus the build machine's when CPython is cross-compiled from it
@@ -108,7 +111,8 @@ def _prepare(step: Preparation) -> dict[str, str]:
     trees = _bootstrapped_trees(step, digest, chosen, stale)
     if step.should_stop():
         return {}
-    _import_trees(step, ref, digest, chosen, trees, _released(trees))
+    # $SOURCE_DATE_EPOCH, when set, is every image's time, the tree's too (mmdebstrap reads it as well)
+    _import_trees(step, ref, digest, chosen, trees, step.epoch if step.epoch is not None else _released(trees))
     return _parts(digest, ref)
 
 

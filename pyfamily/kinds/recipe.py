@@ -65,6 +65,7 @@ class Preparation(Protocol):
     offline: bool
     refresh: bool
     no_cache: bool  # from scratch: nothing taken from BuildKit's cache or the cache dir's earlier results
+    epoch: int | None  # $SOURCE_DATE_EPOCH, the time of every image of the run; None: each one's from its inputs
     platforms: tuple[str, ...]  # what the target is built for (pyfamily.plan.Plan.platforms_of)
 
     def say(self, line: str) -> None: ...

@@ -28,6 +28,7 @@ from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
 
 CREATED_LABEL = "org.opencontainers.image.created"
+REVISION_LABEL = "org.opencontainers.image.revision"
 PROFILE_LABEL = "org.pyfamily.profile"  # fast or release: publish refuses fast images unless told otherwise
 RECIPE_LABEL = "org.pyfamily.recipe"
 PARTS_LABEL = "org.pyfamily.inputs.parts"
@@ -162,7 +163,7 @@ def registry_digest(ref: str) -> str | None:
 # Labels that change with every build or commit; every other label is an input (a change to it rebuilds).
 VOLATILE_LABELS = (
     CREATED_LABEL,
-    "org.opencontainers.image.revision",
+    REVISION_LABEL,
     INPUTS_LABEL,
     RECIPE_LABEL,
     PARTS_LABEL,
@@ -194,7 +195,7 @@ def labels(family: Family, target: Target, created: dt.datetime, revision: str, 
         "org.opencontainers.image.version": version or (target.tags[-1] if target.tags else target.name),
         CREATED_LABEL: created.isoformat(timespec="seconds"),
         "org.opencontainers.image.source": source,
-        "org.opencontainers.image.revision": revision,
+        REVISION_LABEL: revision,
         "org.opencontainers.image.base.name": _qualified(base_ref(family, target)),
         "org.opencontainers.image.base.digest": registry_digest(base_ref(family, target)),
         "org.opencontainers.image.licenses": PYTHON_LICENSE if has_python else None,

@@ -38,6 +38,7 @@ class Step:
     offline: bool
     refresh: bool
     no_cache: bool
+    epoch: int | None
     ca_bundle: Path | None
     services: Services
 
@@ -54,6 +55,7 @@ class Step:
             offline=settings.offline,
             refresh=settings.refresh,
             no_cache=settings.no_cache,
+            epoch=settings.epoch,
             ca_bundle=settings.ca_bundle,
             services=services,
         )

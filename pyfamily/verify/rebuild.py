@@ -1,8 +1,9 @@
 """Rebuild checks: an image built again from scratch against the one it should equal, platform by platform.
 
 A platform's manifest digest decides: equal, the rebuild is bit for bit the image. Otherwise the report says where
-they part: the config (which keys differ), else the first layer that differs and, inside it, the first files that
-differ (size, mtime, mode or bytes), so a maintainer sees at once which step wrote a time or a random byte. The
+they part: the config (which keys differ) and each layer that differs with, inside it, the first files that
+differ (size, mtime, mode or bytes), so a maintainer sees at once which step wrote a time or a random byte; every
+layer that differs is listed, so one that differs alone (the CPython tree of a PGO build) shows as alone. The
 index digest is not compared: the provenance attestation beside each manifest records when the build ran.
 """
 
@@ -62,7 +63,7 @@ def compare(target: str, before: LocalImage, after: LocalImage) -> list[Verdict]
 
 
 def explain(before: LocalImage, old: Descriptor, after: LocalImage, new: Descriptor) -> str:
-    """Where two manifests of one platform differ: the config's keys, else the first layer that differs."""
+    """Where two manifests of one platform differ: the config's keys, and each layer that differs."""
     old_blobs, new_blobs = before.blobs(old), after.blobs(new)
     if old_blobs is None or new_blobs is None:
         return "    a blob of one of the two is not in the engine: cannot say where they differ"
@@ -72,10 +73,10 @@ def explain(before: LocalImage, old: Descriptor, after: LocalImage, new: Descrip
         keys = config_differences(_json(old_config), _json(new_config))
         lines.append(f"    config differs: {', '.join(keys) or 'in its bytes only'}")
     for number, (was, now) in enumerate(zip(old_layers, new_layers, strict=False), start=1):
-        if was.digest != now.digest:
-            lines.append(f"    layer {number} of {len(old_layers)} differs ({was.digest[:19]} -> {now.digest[:19]}):")
-            lines += [f"      {line}" for line in file_differences(layer_files(was.path), layer_files(now.path))]
-            break
+        if was.digest == now.digest:
+            continue  # every layer that differs is listed: one may differ alone, e.g. a PGO-built tree
+        lines.append(f"    layer {number} of {len(old_layers)} differs ({was.digest[:19]} -> {now.digest[:19]}):")
+        lines += [f"      {line}" for line in file_differences(layer_files(was.path), layer_files(now.path))]
     if len(old_layers) != len(new_layers):
         lines.append(f"    {len(old_layers)} layers before, {len(new_layers)} after")
     return "\n".join(lines)
@@ -86,16 +87,16 @@ def _json(blob: Blob) -> dict[str, Any]:
 
 
 def config_differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """The dotted keys whose values differ, one level into `config` (Labels, Env, ...) and `rootfs`."""
+    """The dotted keys whose values differ, into `config` (Env, ...), `rootfs` and each label by name."""
     found = []
     for key in sorted(old.keys() | new.keys()):
         was, now = old.get(key), new.get(key)
         if was == now:
             continue
-        if isinstance(was, Mapping) and isinstance(now, Mapping) and not prefix:
-            found += config_differences(was, now, f"{key}.")
+        if isinstance(was, Mapping) and isinstance(now, Mapping) and prefix.count(".") < 2:
+            found += config_differences(was, now, f"{prefix}{key}.")
         else:
-            found.append(f"{prefix}{key}")
+            found.append(remote_text(f"{prefix}{key}"))
     return found
 
 

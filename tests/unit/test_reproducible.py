@@ -97,7 +97,7 @@ def test_a_context_gets_the_epoch_as_every_files_time(tmp_path):
 def test_config_differences_name_the_keys():
     old = {"created": "a", "config": {"Labels": {"x": "1"}, "Env": ["A=1"]}, "rootfs": {"diff_ids": ["1"]}}
     new = {"created": "b", "config": {"Labels": {"x": "2"}, "Env": ["A=1"]}, "rootfs": {"diff_ids": ["1"]}}
-    assert config_differences(old, new) == ["config.Labels", "created"]
+    assert config_differences(old, new) == ["config.Labels.x", "created"]  # a label by name: which one moved
 
 
 def test_file_differences_show_the_first_files_with_size_and_time(tmp_path):

@@ -11,8 +11,8 @@ suite=$1 arch=$2 output=$3 mirror=${4:-}
 shift 3; [ $# -gt 0 ] && shift
 packages=$(echo "$@" | tr ' ' ',')
 
+export PYFAMILY_EPOCH_FILE="${output%.tar}.epoch"  # pin-dates.sh writes the archive's Release date there
 # shellcheck disable=SC2016 # "$1" in the hooks is expanded by mmdebstrap's hook shell, not here
-export PYFAMILY_EPOCH_FILE="${output%.tar}.epoch"
 exec mmdebstrap --variant=minbase --format=tar --architectures="$arch" ${packages:+--include="$packages"} \
   --dpkgopt="$here/dpkg.cfg" --aptopt="$here/apt.conf" \
   --customize-hook='ln -sf /usr/share/zoneinfo/Etc/UTC "$1/etc/localtime"; echo Etc/UTC > "$1/etc/timezone"' \

@@ -133,3 +133,24 @@ def image_id(ref: str) -> str:
         return client().images.get(ref).id
     except docker.errors.ImageNotFound:
         return ""
+
+
+def untag(repository: str, *keep: str) -> None:
+    """Remove every tag of `repository` in the engine (but the tags in `keep`): an image goes with its last tag.
+    Never by image ID: family images are reproducible, so another repository (a test's, a build running beside
+    the tests) may hold the very same image, and removing its ID with force would untag theirs too."""
+    for image in client().images.list(repository):
+        for ref in image.tags:
+            if ref.startswith(f"{repository}:") and ref.removeprefix(f"{repository}:") not in keep:
+                with contextlib.suppress(docker.errors.APIError):
+                    client().images.remove(ref)
+
+
+def untag_image(ref: str) -> None:
+    """Remove the tags of `ref`'s repository that the image `ref` names has (its moving and dated tags)."""
+    repository = ref.rsplit(":", 1)[0]
+    with contextlib.suppress(docker.errors.APIError):
+        for tag in client().images.get(ref).tags:
+            if tag.startswith(f"{repository}:"):
+                with contextlib.suppress(docker.errors.APIError):
+                    client().images.remove(tag)

@@ -7,18 +7,17 @@ through the source label (Settings.source); the build day through the scheduler'
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker.errors
 import pytest
 import requests
 
-from pyfamily import config, plan, produce, publish, verify
+from pyfamily import config, engine, plan, produce, publish, verify
 from pyfamily.config import RegistrySpec
+from pyfamily.kinds.base import rootfs_ref
 from pyfamily.model import Family
 from pyfamily.oci import index as oci
 from pyfamily.oci import layout
@@ -26,6 +25,7 @@ from pyfamily.oci.layout import BlobCache
 from pyfamily.plan import Selection
 from pyfamily.produce import scheduler
 from pyfamily.produce.dated import dated_tags
+from pyfamily.produce.inputs import CREATED_LABEL
 
 from . import registries, support
 
@@ -38,17 +38,7 @@ MANIFEST_TYPES = ", ".join(oci.MANIFEST_TYPES)  # every tag is an index now; acc
 
 def remove_repository(*keep: str) -> None:
     """Remove every image of the test repository but those tagged `keep` (their other tags go)."""
-    client = support.client()
-    kept = {f"{REPOSITORY}:{tag}" for tag in keep}
-    kept_ids = {support.image_id(ref) for ref in kept if support.client().images.list(ref)}
-    for image in client.images.list(REPOSITORY):
-        if image.id in kept_ids:
-            for ref in image.tags:
-                if ref not in kept:
-                    client.images.remove(ref)
-            continue
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True)
+    support.untag(REPOSITORY, *keep)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +123,22 @@ def test_an_image_built_on_another_day_gets_no_date_of_today(tiny, tmp_path, mon
     assert tags == {tag: built.image_id for tag in ("base", "base-trixie", "base-trixie-20260314")}
     assert not [tag for tag in tags if next_week.strftime("%Y%m%d") in tag]
     image = support.client().images.get(built.image_id)
+    assert dated_tags(tiny.config.tags, tiny["base"], image) == ["base-trixie-20260314"]
+
+
+def test_the_created_time_is_the_inputs_and_the_dated_tag_the_day_the_digest_first_appeared(
+    tiny, tmp_path, monkeypatch
+):
+    """Issue 21: an image's times come from its inputs (base's: the Debian archive's Release date its tree was
+    bootstrapped from, which the tree image carries), so its created label is no build day; the dated tag is the
+    day the build ran (the created label used to be the clock, and the dated tag its day)."""
+    built = build_base(tiny, tmp_path, "https://example.invalid/one", DAY, monkeypatch)
+    client = support.client()
+    image, tree = client.images.get(built.image_id), client.images.get(rootfs_ref(tiny.config))
+    released = dt.datetime.fromtimestamp(engine.created_epoch(tree), dt.UTC)
+    assert released.date() != DAY.date()
+    assert image.labels[CREATED_LABEL] == released.isoformat(timespec="seconds")
+    assert engine.created_epoch(image) == engine.created_epoch(tree)  # the config's created time too
     assert dated_tags(tiny.config.tags, tiny["base"], image) == ["base-trixie-20260314"]
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
-import docker.errors
 import pytest
 
 from pyfamily import config, kinds, plan, platforms, produce, verify
@@ -171,9 +168,7 @@ python:
             produce.check(list(results.values()))
         assert support.image_id("pyfamily-fail/python:3.11") == ""
     finally:
-        for image in support.client().images.list("pyfamily-fail/python"):
-            with contextlib.suppress(docker.errors.APIError):
-                support.client().images.remove(image.id, force=True)
+        support.untag("pyfamily-fail/python")
 
 
 def test_a_recipe_whose_template_breaks_fails_only_its_own_target(family, tmp_path):

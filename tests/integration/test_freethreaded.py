@@ -8,14 +8,12 @@ it), so the test family makes 3.13, whose tarball the archive serves, free-threa
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from pyfamily import config, plan, platforms, produce, verify
@@ -91,10 +89,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[
     selection = Selection(versions=("3.13t",), variants=("plain",))
     report = produce.run(plan.select(family, selection), settings, say=print)
     yield family, {r.target.name: r for r in report.results}
-    client = support.client()
-    for name in ("3.13t", APP, "builder-3.13t", "cpython-3.13t"):  # by ID: every tag of each goes
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(client.images.get(family[name].ref).id, force=True)
+    for name in ("3.13t", APP, "builder-3.13t", "cpython-3.13t"):  # every tag of each goes
+        support.untag_image(family[name].ref)
 
 
 def test_the_free_threaded_images_build_beside_the_default_ones(built) -> None:

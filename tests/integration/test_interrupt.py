@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import docker.errors
 import pytest
 
 from pyfamily.produce import lock
@@ -135,10 +134,7 @@ def collect(process: subprocess.Popen[str]) -> list[str]:
 @pytest.fixture
 def cleanup() -> Iterator[None]:
     yield
-    client = support.client()
-    for image in client.images.list(REPOSITORY):
-        with contextlib.suppress(docker.errors.APIError):
-            client.images.remove(image.id, force=True)
+    support.untag(REPOSITORY)
 
 
 def status_of(output: str, target: str) -> str:

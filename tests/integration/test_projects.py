@@ -6,13 +6,11 @@ builder images are reused (`up to date`), never rebuilt; the project images are 
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from pyfamily import config, plan, platforms, produce, verify
@@ -61,10 +59,9 @@ def projects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, P
     directory = tmp_path_factory.mktemp("projects")
     copies = {name: Path(shutil.copytree(EXAMPLES / folder, directory / folder)) for name, folder in PROJECTS.items()}
     yield family_file(directory, copies), directory
+    repository = config.load(support.FIXTURE).repository
     for name in PROJECTS:
-        with contextlib.suppress(docker.errors.APIError):
-            for image in support.client().images.list(f"{config.load(support.FIXTURE).repository}:{name}"):
-                support.client().images.remove(image.id, force=True)
+        support.untag_image(f"{repository}:{name}")
 
 
 def test_projects_build_run_read_only_as_non_root_with_locked_versions(projects, docker_client) -> None:

@@ -3,6 +3,15 @@ save`, blobs cached by image ID and re-hashed on every read), `index` (indexes, 
 `attestations` (the provenance and SBOM attested for each platform), `local` (the checkout's blob cache)."""
 
 from pyfamily.oci import attestations, index, layout
-from pyfamily.oci.local import blob_cache, export, local_platforms
+from pyfamily.oci.local import blob_cache, content, export, local_platforms, remember_content
 
-__all__ = ["attestations", "blob_cache", "export", "index", "layout", "local_platforms"]
+__all__ = [
+    "attestations",
+    "blob_cache",
+    "content",
+    "export",
+    "index",
+    "layout",
+    "local_platforms",
+    "remember_content",
+]

@@ -134,6 +134,13 @@ class Index:
     def image(self, platform: str) -> Descriptor | None:
         return next((e for e in self.images if e.platform == platform), None)
 
+    @property
+    def content(self) -> str:
+        """A digest of what the image is, platform by platform: its platform manifests, not the index, whose
+        attestations (BuildKit's provenance records when it ran) differ between two bit-for-bit builds."""
+        lines = sorted(f"{entry.platform} {entry.digest}\n" for entry in self.images)
+        return sha256("".join(lines).encode())
+
     def attestations_of(self, digest: str) -> tuple[Descriptor, ...]:
         return tuple(e for e in self.entries if e.attests == digest)
 

@@ -9,8 +9,11 @@ file `invoke bake --print` writes) is added in BACKENDS below."""
 
 from __future__ import annotations
 
+import json
 import re
+import tarfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from pyfamily import engine
@@ -24,8 +27,9 @@ __all__ = ["BACKENDS", "Backend", "BuildFailed", "BuildRequest", "DockerCli", "a
 class Backend(Protocol):
     name: str
 
-    def build(self, request: BuildRequest, processes: Processes, say: Say) -> None:
-        """Build and tag the image of `request`, or raise BuildFailed (processes.Stopped when stopping)."""
+    def build(self, request: BuildRequest, processes: Processes, say: Say) -> bytes | None:
+        """Build and tag the image of `request`, or raise BuildFailed (processes.Stopped when stopping); the
+        image's index as built when the backend has it at hand (None otherwise)."""
         ...
 
 
@@ -51,7 +55,7 @@ class DockerCli:
     def command(self, request: BuildRequest) -> list[str]:
         return self.cli.command(request)
 
-    def build(self, request: BuildRequest, processes: Processes, say: Say) -> None:
+    def build(self, request: BuildRequest, processes: Processes, say: Say) -> bytes | None:
         def progress(line: str) -> None:
             step = _STEP.match(line.strip())
             if step and "CACHED" not in line:
@@ -62,10 +66,23 @@ class DockerCli:
             if code != 0:
                 raise BuildFailed(f"docker build exited {code}; see {request.log}")
             load = self.cli.load_command(request)
-            if load is not None and (code := processes.run(load, request.log, env=self.cli.environment())) != 0:
+            if load is None:
+                return None
+            if (code := processes.run(load, request.log, env=self.cli.environment())) != 0:
                 raise BuildFailed(f"docker load of the built image exited {code}; see {request.log}")
+            return top_index(request.export)
         finally:
             request.export.unlink(missing_ok=True)  # the image store holds it now (or the build failed)
+
+
+def top_index(archive: Path) -> bytes | None:
+    """The image index an OCI archive's index.json points at (the image ID of the loaded image), or None."""
+    with tarfile.open(archive) as layout:
+        listed = layout.extractfile("index.json")
+        entries = json.loads(listed.read()).get("manifests") if listed else None
+        digest = str(entries[0].get("digest", "")) if isinstance(entries, list) and entries else ""
+        found = layout.extractfile(f"blobs/{digest.replace(':', '/')}") if digest.startswith("sha256:") else None
+        return found.read() if found else None
 
 
 BACKENDS: dict[str, Callable[[str | None], Backend]] = {"docker": DockerCli}

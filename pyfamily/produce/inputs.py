@@ -22,7 +22,7 @@ from pathlib import Path
 
 import docker.models.images
 
-from pyfamily import engine, platforms
+from pyfamily import engine, oci, platforms
 from pyfamily.digest import EPOCH_PART, IMAGE_PART, INPUTS_LABEL, RECIPE_PART, digest_of_files
 from pyfamily.kinds import recipe_of
 from pyfamily.model import Family, Target
@@ -35,13 +35,6 @@ PARTS_LABEL = "org.pyfamily.inputs.parts"
 PYTHON_LICENSE = "PSF-2.0"
 
 SHORT = 16  # hex digits per part in PARTS_LABEL: enough to tell a change
-
-
-def image_id(ref: str) -> str:
-    image = engine.image_or_none(ref)
-    if image is None:
-        raise LookupError(f"{ref} is not in the local engine although the plan built it; rebuild it.")
-    return str(image.id)
 
 
 def _recipe_of_image(ref: str) -> str:
@@ -83,14 +76,18 @@ class Inputs:
         return json.dumps({k: v.removeprefix("sha256:")[:SHORT] for k, v in sorted(self.parts.items())})
 
 
-def gather(family: Family, target: Target, context: Path, prepared: dict[str, str], labels: dict[str, str]) -> Inputs:
-    """The named parts of a target's inputs."""
+def gather(
+    family: Family, target: Target, context: Path, prepared: dict[str, str], labels: dict[str, str], cache_dir: Path
+) -> Inputs:
+    """The named parts of a target's inputs. A used image is named by its content (its platform manifests, see
+    oci.Index.content), not its ID: the ID is the index's, whose provenance attestation differs between two builds
+    that made the same image bit for bit."""
     parts = {f"file {p.relative_to(context)}": digest_of_files([(p, "")]) for p in context.rglob("*") if p.is_file()}
     parts["ref"] = target.ref
     parts.update({f"label {key}": value for key, value in labels.items() if key not in VOLATILE_LABELS})
     parts.update(prepared)
     for need in target.needs:
-        parts[f"{IMAGE_PART}{need}"] = image_id(family[need].ref)
+        parts[f"{IMAGE_PART}{need}"] = oci.content(family[need].ref, cache_dir)
         parts[f"{RECIPE_PART}{need}"] = _recipe_of_image(family[need].ref)
     return Inputs(parts)
 

@@ -19,7 +19,7 @@ import docker.errors
 import jinja2
 from docker.models.images import Image
 
-from pyfamily import engine, platforms
+from pyfamily import engine, oci, platforms
 from pyfamily.errors import Interrupted, UserError
 from pyfamily.kinds import recipe_of
 from pyfamily.kinds.freshness import AptLists
@@ -185,7 +185,7 @@ class _Scheduler:
         created = dt.datetime.fromtimestamp(epoch, dt.UTC)
         pin_times(context.directory, epoch)
         labels = inputs.labels(family, target, created, settings.revision, settings.source or git_source())
-        parts = inputs.gather(family, target, context.directory, prepared, labels)
+        parts = inputs.gather(family, target, context.directory, prepared, labels, settings.cache_dir)
         key = parts.key(recipe.kept_across_refresh)
         existing = inputs.built_image(target)
         why, chosen = self._why_build(target, existing, parts, key, step)
@@ -198,7 +198,6 @@ class _Scheduler:
             return
         result.detail = why or ""
         self.say(f"[{target.name}] building {target.ref} ({result.detail})")
-        tags = image_refs(target)
         secrets = {CA_SECRET_ID: settings.ca_bundle} if settings.ca_bundle else {}
         assert result.log is not None
         labels.update(inputs.input_labels(parts, key))
@@ -206,7 +205,7 @@ class _Scheduler:
         request = BuildRequest(
             target.name,
             context.directory,
-            tags,
+            image_refs(target),
             chosen,
             dockerfile=context.dockerfile,
             labels=labels,
@@ -217,10 +216,17 @@ class _Scheduler:
             epoch=epoch,
             log=result.log,
         )
-        self.backend.build(request, self.processes, self.say)
+        self._build(result, request)
+
+    def _build(self, result: Result, request: BuildRequest) -> None:
+        """Build the request, then note what its children will name it by and give it its dated tag."""
+        target, tags = result.target, self.family.config.tags
+        built = self.backend.build(request, self.processes, self.say)
         image = engine.client().images.get(target.ref)
+        if built is not None:  # what a child's inputs name it by, without a `docker save` (oci.content)
+            oci.remember_content(self.settings.cache_dir, str(image.id), built)
         today = clock().date()  # the day this digest first appears here, unless it has a dated tag of another day
-        dated = add_dated_tag(family.config.tags, target, image, today)
-        if dated and dated != dated_tag(family.config.tags, target, today):
+        dated = add_dated_tag(tags, target, image, today)
+        if dated and dated != dated_tag(tags, target, today):
             self.say(f"[{target.name}] an earlier build of today has the first dated tag; this one is {dated}")
         result.status, result.image_id, result.size = Status.BUILT, str(image.id), image.attrs["Size"]

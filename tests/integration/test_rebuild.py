@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from pyfamily import cli, config, oci, plan, produce
+from pyfamily import cli, config, kinds, oci, plan, produce
 from pyfamily.cli.rebuild import RebuildDiffers
+from pyfamily.config import Config
+from pyfamily.kinds import Draft, Index, Recipe
+from pyfamily.model import FROM
 from pyfamily.plan import Selection
 from pyfamily.util import git_revision
 
@@ -74,3 +77,38 @@ def test_a_rebuild_at_another_time_is_reported_with_where_it_differs(own_base, m
     files = shown.split("layer 1 of 2 differs", 1)[1].splitlines()[1:6]
     assert all(", mtime 2001-09-09 01:46:40, " in line.split(" -> ")[1] for line in files), files
     assert "0 of 1 platform manifests identical" in shown
+
+
+def _tools(config: Config, profile: str, index: Index) -> list[Draft]:
+    return [Draft("tools", uses={FROM: index.find("base")}, tag_templates=["tools"])]
+
+
+@pytest.fixture
+def own_tools(tmp_path: Path, own_base: Path) -> Iterator[Path]:
+    """A kind of the test's own on base, its RUN step writing what a clock would stamp (apt, a user, .pyc)."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    (folder / "Dockerfile.j2").write_text(
+        "FROM {{ parent }}\n"
+        "RUN apt-install python3-minimal && useradd --system --no-create-home tool"
+        " && mkdir /opt/tool && echo 'x = 1' > /opt/tool/m.py && python3 -m compileall -q /opt/tool\n"
+    )
+    kinds.register(Recipe(kind="tools", expand=_tools, folder=folder, describe=lambda config, target: "tools"))
+    try:
+        family = plan.expand(config.load(own_base))
+        work = tmp_path / "work"
+        settings = produce.Settings(jobs=1, ca_bundle=support.HOST_CA_BUNDLE, work_dir=work, revision=git_revision())
+        produce.run(plan.select(family, Selection(names=("tools",))), settings, say=print).check()
+        yield own_base
+    finally:
+        kinds.unregister("tools")
+
+
+def test_an_image_built_on_a_rebuilt_parent_is_identical(own_tools, capsys):
+    """The child names its parent by its platform manifests, not its index (whose provenance records when it was
+    built): its labels, hence its manifest, stay the same when base is rebuilt bit for bit."""
+    verdicts = cli.rebuild_check(
+        str(own_tools), Selection(names=("tools",)), profile=None, jobs=1, ca_bundle=None, docker=None
+    )
+    shown = capsys.readouterr().out
+    assert [(v.target, v.identical) for v in verdicts] == [("base", True), ("tools", True)], shown[-3000:]

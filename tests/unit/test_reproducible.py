@@ -5,6 +5,7 @@ The engine's side (two builds from scratch giving one manifest digest) is tests/
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -15,6 +16,9 @@ from pyfamily import engine
 from pyfamily.cli.pipeline import source_date_epoch
 from pyfamily.errors import UserError
 from pyfamily.kinds.python import released
+from pyfamily.oci.index import ATTESTATION, OCI_INDEX, OCI_MANIFEST, REFERENCE_DIGEST, REFERENCE_TYPE, Index, sha256
+from pyfamily.oci.local import remember_content
+from pyfamily.produce.backend import top_index
 from pyfamily.produce.scheduler import pin_times
 from pyfamily.render.context import with_epoch
 from pyfamily.verify.rebuild import Entry, config_differences, file_differences, layer_files
@@ -109,3 +113,51 @@ def test_file_differences_show_the_first_files_with_size_and_time(tmp_path):
     assert file_differences(first, first) == ["no file differs: the tar itself does (order, headers or compression)"]
     many = {f"f{n}": Entry(1, n, 0o644, (0, 0), "") for n in range(8)}
     assert file_differences({}, many, limit=5)[-1] == "and 3 more files"
+
+
+def _index(*entries: dict[str, object]) -> bytes:
+    return json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(entries)}).encode()
+
+
+def _entry(digit: str, platform: str | None, attests: str | None = None) -> dict[str, object]:
+    entry: dict[str, object] = {"mediaType": OCI_MANIFEST, "digest": "sha256:" + digit * 64, "size": 1}
+    if platform:
+        system, architecture = platform.split("/")
+        entry["platform"] = {"os": system, "architecture": architecture}
+    if attests:
+        entry["platform"] = {"os": "unknown", "architecture": "unknown"}
+        entry["annotations"] = {REFERENCE_TYPE: ATTESTATION, REFERENCE_DIGEST: "sha256:" + attests * 64}
+    return entry
+
+
+def test_an_images_content_is_its_platform_manifests_not_its_attestations():
+    """Two bit-for-bit builds differ only in their provenance attestation (it records when BuildKit ran): a child
+    names its parent by what stays the same, so its own inputs (and labels) do not change either."""
+    first = Index.parse(_index(_entry("a", "linux/amd64"), _entry("b", "linux/arm64"), _entry("c", None, "a")))
+    again = Index.parse(_index(_entry("b", "linux/arm64"), _entry("a", "linux/amd64"), _entry("d", None, "a")))
+    other = Index.parse(_index(_entry("a", "linux/amd64"), _entry("e", "linux/arm64")))
+    assert first.content == again.content != other.content
+
+
+def test_content_is_noted_only_for_the_image_the_bytes_are(tmp_path):
+    data = _index(_entry("a", "linux/amd64"))
+    image_id = sha256(data)
+    remember_content(tmp_path, "sha256:" + "f" * 64, data)  # not these bytes' image: ignored
+    assert not (tmp_path / "contents").exists()
+    remember_content(tmp_path, image_id, data)
+    assert (tmp_path / "contents" / image_id[7:]).read_text() == Index.parse(data).content + "\n"
+
+
+def test_the_built_index_is_read_from_the_oci_archive(tmp_path):
+    data = _index(_entry("a", "linux/amd64"))
+    digest = sha256(data)
+    archive = tmp_path / "image.oci.tar"
+    with tarfile.open(archive, "w") as layout:
+        for name, body in (
+            ("index.json", _index({**_entry("0", None), "digest": digest})),
+            (f"blobs/sha256/{digest[7:]}", data),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            layout.addfile(info, io.BytesIO(body))
+    assert top_index(archive) == data

@@ -44,7 +44,10 @@ if [ "$host_arch" != "$build_arch" ]; then
     done
 fi
 
-src=$(mktemp -d /tmp/cpython.XXXXXX)
+# A fixed folder, not mktemp's: the build folder is written into the tree (sysconfig's RUNSHARED, COVERAGE_INFO,
+# the .pyc of _sysconfigdata), so a random name would make two builds of the same inputs differ.
+src=/tmp/cpython-$minor-build
+rm -rf "$src" && mkdir -p "$src"
 trap 'rm -rf "$src"' EXIT
 tar -xf "$tarball" -C "$src" --strip-components=1
 cd "$src"

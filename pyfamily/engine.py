@@ -44,7 +44,7 @@ class BuildRequest:
     no_cache: bool = False
     # SOURCE_DATE_EPOCH: every timestamp BuildKit writes (the config's created, its history, and each new layer's
     # file mtimes, clamped by rewrite-timestamp) is this time, so identical inputs give identical images. None: the
-    # clock's (internal images only: the bootstrapped tree carries its own, the SBOM generator is never published).
+    # clock's, and `--load` straight into the store (the SBOM generator and the bench's image: never published).
     epoch: int | None = None
     log: Path = Path("/dev/null")
 

@@ -76,13 +76,17 @@ class DockerCli:
 
 
 def top_index(archive: Path) -> bytes | None:
-    """The image index an OCI archive's index.json points at (the image ID of the loaded image), or None."""
-    with tarfile.open(archive) as layout:
-        listed = layout.extractfile("index.json")
-        entries = json.loads(listed.read()).get("manifests") if listed else None
-        digest = str(entries[0].get("digest", "")) if isinstance(entries, list) and entries else ""
-        found = layout.extractfile(f"blobs/{digest.replace(':', '/')}") if digest.startswith("sha256:") else None
-        return found.read() if found else None
+    """The image index an OCI archive's index.json points at (the image ID of the loaded image), or None when the
+    archive does not say (the caller then reads the image from the engine instead)."""
+    try:
+        with tarfile.open(archive) as layout:
+            listed = layout.extractfile("index.json")
+            entries = json.loads(listed.read()).get("manifests") if listed else None
+            digest = str(entries[0].get("digest", "")) if isinstance(entries, list) and entries else ""
+            found = layout.extractfile(f"blobs/{digest.replace(':', '/')}") if digest.startswith("sha256:") else None
+            return found.read() if found else None
+    except (OSError, tarfile.TarError, KeyError, ValueError, AttributeError):
+        return None
 
 
 BACKENDS: dict[str, Callable[[str | None], Backend]] = {"docker": DockerCli}

@@ -161,3 +161,12 @@ def test_the_built_index_is_read_from_the_oci_archive(tmp_path):
             info.size = len(body)
             layout.addfile(info, io.BytesIO(body))
     assert top_index(archive) == data
+
+
+def test_an_archive_that_says_nothing_gives_no_index(tmp_path):
+    (tmp_path / "broken.tar").write_bytes(b"not a tar")
+    assert top_index(tmp_path / "broken.tar") is None
+    with tarfile.open(tmp_path / "empty.tar", "w"):
+        pass
+    assert top_index(tmp_path / "empty.tar") is None
+    assert top_index(tmp_path / "missing.tar") is None

@@ -36,6 +36,19 @@ CHECKS = RECIPES / "distroless" / "checks" / "promises.py"
 # names (glibc has none built in; its programs are left out, images/distroless/dpkg.cfg); ca-certificates is the
 # CA store.
 TREE_PACKAGES = ("base-files", "libgcc-s1", "libc-bin", "ca-certificates")
+# Extension modules the shell-less images leave out, with the Python modules that need them: a terminal's line
+# editor and screen (readline, curses: libreadline, libncursesw, libtinfo) and GNU dbm files (libgdbm, its compat
+# library), which a program in production does not use (the REPL falls back to its basic line input; dbm opens
+# dbm.sqlite3 or dbm.dumb files), and _uuid (libuuid), without which uuid makes the same UUIDs in pure Python.
+# Their five libraries are a good part of what scanners report about a Python image, and the image has no terminal.
+LEFT_OUT = {
+    "readline": ("readline",),
+    "_curses": ("curses",),
+    "_curses_panel": ("curses.panel",),
+    "_gdbm": ("dbm.gnu",),
+    "_dbm": ("dbm.ndbm",),
+    "_uuid": (),
+}
 STATUS_D = "/var/lib/dpkg/status.d"
 MAX_RECORDS_BYTES = 16 << 20  # the records of a few dozen packages take a few hundred kB
 
@@ -94,15 +107,24 @@ def _variables(family: Family, target: Target) -> dict[str, Any]:
     variant = config.variants[target.variant] if target.variant else None
     return {
         "packages": [*TREE_PACKAGES, *config.python.runtime_packages],
+        "left_out": sorted(LEFT_OUT),
         "variant": variant,
         "probe_name": Requirement(variant.probe).name if variant else "",
     }
 
 
+def imports(check_imports: list[str] | tuple[str, ...]) -> list[str]:
+    """The family's check_imports but those this kind leaves out, and those below them: `curses.ascii` imports
+    `curses` first."""
+    gone = {name for names in LEFT_OUT.values() for name in names}
+    return [module for module in check_imports if not any(module == g or module.startswith(f"{g}.") for g in gone)]
+
+
 def _smoke(config: Config, target: Target) -> list[str]:
-    """checks/promises.py, told the Python it is about and the modules every X.Y image imports."""
+    """checks/promises.py, told the Python it is about and the modules every X.Y image imports but those it leaves
+    out."""
     assert target.python is not None
-    return ["python3", "-I", "-c", CHECKS.read_text(), target.python, *config.python.check_imports]
+    return ["python3", "-I", "-c", CHECKS.read_text(), target.python, *imports(config.python.check_imports)]
 
 
 # --- refresh: Debian asked about the image's records, in base ------------------------------------------------

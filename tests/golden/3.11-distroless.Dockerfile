@@ -8,24 +8,34 @@
 # /var/lib/dpkg/status.d/ record per package for scanners; make-rootfs.sh makes what those scripts would.
 FROM pyfamily-test/python:base AS rootfs
 ARG SOURCE_DATE_EPOCH
-COPY dpkg.cfg /etc/dpkg/dpkg.cfg.d/95distroless
 COPY --from=pyfamily-test/python:cpython-3.11.2-fast /usr/local/bin/python3.11 /rootfs/usr/local/bin/
 COPY --from=pyfamily-test/python:cpython-3.11.2-fast /runtime/usr/local/lib/python3.11/ /rootfs/usr/local/lib/python3.11/
 COPY --from=pyfamily-test/python:cpython-3.11.2-fast /usr/local/share/ /rootfs/usr/local/share/
+# What the whole tree loads, installed in this stage (never in the image) so that find-libdeps can name what is
+# left once the modules this kind leaves out are gone (see pyfamily/kinds/distroless.py).
+RUN apt-install - < /rootfs/usr/local/share/pkgdeps/python3.11.txt
+COPY dpkg.cfg /etc/dpkg/dpkg.cfg.d/95distroless
 COPY make-rootfs.sh /usr/src/
 RUN rm -r /rootfs/usr/local/lib/python3.11/ensurepip \
+ && for module in _curses _curses_panel _dbm _gdbm _uuid readline; do \
+      rm -f /rootfs/usr/local/lib/python3.11/lib-dynload/"$module".cpython-*.so; \
+    done \
+ && find-libdeps --strict /rootfs/usr/local > /tmp/tree.txt \
  && ln -s python3.11 /rootfs/usr/local/bin/python3 \
  && ln -s python3 /rootfs/usr/local/bin/python \
- && cat /rootfs/usr/local/share/pkgdeps/python3.11.txt \
+ && cat /tmp/tree.txt \
       | /usr/src/make-rootfs.sh /rootfs base-files libgcc-s1 libc-bin ca-certificates tzdata netbase \
  && chroot /rootfs python3 --version
 
 FROM scratch
 ARG SOURCE_DATE_EPOCH
 COPY --from=rootfs /rootfs/ /
+# PYTHON_BASIC_REPL: 3.13's own REPL needs curses, left out here; without it `docker run -it` would print a warning
+# before falling back to the basic line input (which 3.11 and 3.12 use anyway).
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 \
-    TZ=Etc/UTC
+    TZ=Etc/UTC \
+    PYTHON_BASIC_REPL=1
 USER 65532:65532
 WORKDIR /home/nonroot
 CMD ["python3"]

@@ -75,7 +75,21 @@ def test_the_template_is_from_scratch_as_nonroot_with_the_tree_made_in_base(fami
     assert sorted(p.name for p in context.directory.iterdir()) == ["Dockerfile", "dpkg.cfg", "make-rootfs.sh"]
     variant = render.render(family, family["3.13-pillow-distroless"], tmp_path / "pillow").dockerfile.read_text()
     assert "FROM pyfamily-test/python:builder-3.13-pillow AS probe" in variant
-    assert "/rootfs/usr/local/share/pkgdeps/python3.13.txt /tmp/variant.txt" in variant
+    assert "cat /tmp/tree.txt /tmp/variant.txt" in variant
+
+
+def test_the_modules_left_out_go_before_find_libdeps_names_what_the_tree_loads(family, tmp_path):
+    text = render.render(family, family["3.13-distroless"], tmp_path / "plain").dockerfile.read_text()
+    installed = text.index("RUN apt-install - < /rootfs/usr/local/share/pkgdeps/python3.13.txt\n")
+    removed = text.index("for module in _curses _curses_panel _dbm _gdbm _uuid readline; do")
+    found = text.index("find-libdeps --strict /rootfs/usr/local > /tmp/tree.txt")
+    assert installed < removed < found < text.index("cat /tmp/tree.txt \\\n      | /usr/src/make-rootfs.sh /rootfs")
+    assert 'lib-dynload/"$module".cpython-*.so' in text
+
+
+def test_the_smoke_imports_all_but_what_needs_a_module_left_out():
+    names = ["ssl", "readline", "curses", "curses.ascii", "cursesx", "dbm", "dbm.gnu", "dbm.ndbm", "dbm.dumb", "uuid"]
+    assert distroless.imports(names) == ["ssl", "cursesx", "dbm", "dbm.dumb", "uuid"]
 
 
 def test_no_shell_check_applies_and_the_smoke_runs_the_promises_in_python(family):
@@ -84,7 +98,8 @@ def test_no_shell_check_applies_and_the_smoke_runs_the_promises_in_python(family
     command = recipe.smoke(family.config, family["3.11-distroless"])
     assert command is not None
     assert command[:3] == ["python3", "-I", "-c"] and command[3] == distroless.CHECKS.read_text()
-    assert command[4:] == ["3.11", *family.config.python.check_imports]
+    kept = [name for name in family.config.python.check_imports if name not in ("readline", "curses", "dbm.gnu")]
+    assert command[4:] == ["3.11", *kept]
     compile(command[3], str(distroless.CHECKS), "exec")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import subprocess
 import tarfile
 from pathlib import Path
 from types import ModuleType
@@ -143,12 +144,17 @@ def test_records_are_read_from_the_status_folder_without_their_md5sums():
     assert distroless.records_of(archive) == [LIBC6]
 
 
-def sbom_scan() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sbom_scan", ROOT / "images" / "sbom" / "sbom-scan.py")
+def module_at(path: Path, name: str) -> ModuleType:
+    """A program of the images (not a package of the project), loaded as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sbom_scan() -> ModuleType:
+    return module_at(ROOT / "images" / "sbom" / "sbom-scan.py", "sbom_scan")
 
 
 def test_the_sbom_lists_the_status_d_records_of_a_tree_without_dpkg(tmp_path):
@@ -225,3 +231,28 @@ def test_a_user_on_distroless_is_refused(tmp_path):
     file.write_text(APPS.replace("runtime: distroless", "runtime: scratch"))
     with pytest.raises(ConfigError, match=r"apps\.shellless\.runtime"):
         config.load(file)
+
+
+@pytest.mark.parametrize(
+    ("started", "passes"),
+    [(FileNotFoundError, True), (127, True), (42, False)],
+    ids=["no such file", "emulator found none", "a shell ran"],
+)
+def test_the_no_shell_promise_holds_when_an_emulator_reports_the_missing_file(monkeypatch, started, passes):
+    """Under qemu-user (verify of a foreign platform) exec'ing a missing /bin/sh "succeeds": the emulator starts,
+    finds no file and exits 127. Only a shell that ran the command fails the promise."""
+    promises = module_at(distroless.CHECKS, "promises")
+
+    def run(command, check):
+        if isinstance(started, type):
+            raise started(command[0])
+        return subprocess.CompletedProcess(command, started)
+
+    monkeypatch.setattr(promises.subprocess, "run", run)
+    monkeypatch.setattr(promises.os.path, "lexists", lambda path: False)
+    monkeypatch.setattr(promises.shutil, "which", lambda name: None)
+    if passes:
+        promises.no_shell()
+    else:
+        with pytest.raises(AssertionError, match="/bin/sh ran"):
+            promises.no_shell()

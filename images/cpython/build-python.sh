@@ -34,21 +34,15 @@ build_arch=$(dpkg --print-architecture)
 host_arch=${HOST_ARCH:-$build_arch}
 cross=()
 host_type=""
-# --enable-bolt is this script's, not configure's: CPython's own BOLT step optimises libpython3.X.so, while the
-# interpreter that runs is the static pythonX.Y linked below, so that is the binary BOLT lays out here.
-bolt=""
-configure_flags=()
-for flag in "$@"; do
-    case $flag in
-        --enable-bolt) bolt=yes ;;
-        *) configure_flags+=("$flag") ;;
-    esac
-    if [ "$host_arch" != "$build_arch" ] && { [ "$flag" = --enable-optimizations ] || [ "$flag" = --enable-bolt ]; }; then
-        echo "build-python: $flag (PGO or BOLT) runs the interpreter it builds, so it cannot train one" \
-             "cross-compiled for $host_arch here: build that profile on a $host_arch machine." >&2
-        exit 2
-    fi
-done
+if [ "$host_arch" != "$build_arch" ]; then
+    for flag in "$@"; do
+        if [ "$flag" = --enable-optimizations ]; then
+            echo "build-python: PGO (--enable-optimizations) runs the interpreter it builds, so it cannot train one" \
+                 "cross-compiled for $host_arch here: build that profile on a $host_arch machine." >&2
+            exit 2
+        fi
+    done
+fi
 
 # A fixed folder, not mktemp's: the build folder is written into the tree (sysconfig's RUNSHARED, COVERAGE_INFO,
 # the .pyc of _sysconfigdata), so a random name would make two builds of the same inputs differ.
@@ -117,35 +111,8 @@ OPT="-DNDEBUG -O3 -Wall" PROFILE_TASK="-m test --pgo -j$(nproc) --timeout=\$(TES
     --with-ensurepip=no \
     --disable-test-modules \
     "${gil[@]}" \
-    "${configure_flags[@]}"
+    "$@"
 phase() { echo "build-python: phase $1 took $((SECONDS - start)) s"; start=$SECONDS; }
-
-# BOLT lays the static interpreter's code out by how it ran: an instrumented copy runs a short training task (a
-# part of PGO's: instrumented, it runs about 6x slower than the plain binary), then llvm-bolt rewrites the binary
-# with hot code together. CPython's own flags (configure.ac): the eval loop and sre's matchers are skipped (their
-# computed gotos are beyond BOLT), and its layout options. The bolt-N package's own bin folder is used: llvm-bolt
-# there finds the instrumentation runtime it links in (../lib/libbolt_rt_instr.a).
-bolt_tests="test_binop test_bytes test_collections test_dataclasses test_float test_fstring test_functools
-    test_generators test_int test_json test_long test_operator test_re test_set test_str test_struct"
-bolt_layout() {
-    local llvm skip
-    llvm=$(find /usr/lib -maxdepth 2 -path '/usr/lib/llvm-*/bin' | sort -V | tail -n 1)
-    skip=-skip-funcs=_PyEval_EvalFrameDefault,sre_ucs1_match/1,sre_ucs2_match/1,sre_ucs4_match/1
-    mkdir -p bolt-profile
-    mv python python.plain
-    "$llvm/llvm-bolt" python.plain -o python "$skip" -instrument --instrumentation-file-append-pid \
-        --instrumentation-file="$PWD/bolt-profile/python" >bolt-instrument.log
-    # shellcheck disable=SC2086 # a word list of test names
-    ./python -m test --pgo -j"$(nproc)" --timeout=1200 $bolt_tests >bolt-training.log 2>&1 || true
-    echo "build-python: BOLT profiles of $(find bolt-profile -name '*.fdata' | wc -l) processes"
-    "$llvm/merge-fdata" bolt-profile/*.fdata >python.fdata
-    "$llvm/llvm-bolt" python.plain -o python "$skip" -data=python.fdata -update-debug-sections \
-        -reorder-blocks=ext-tsp -reorder-functions=cdsort -split-functions -icf=1 -inline-all -split-eh \
-        -reorder-functions-use-hot-size -peepholes=none -jump-tables=aggressive -inline-ap \
-        -indirect-call-promotion=all -dyno-stats -use-gnu-stack -frame-opt=hot >bolt-optimise.log
-    rm -rf python.plain bolt-profile python.fdata
-    ./python -c 'import sys; assert sys.version_info[:2] == tuple(map(int, sys.argv[1].rstrip("t").split(".")))' "$minor"
-}
 phase configure
 
 # gcc LTO as configured is one partition (-flto-partition=none): kept. Split across the cores (gcc's default
@@ -176,10 +143,8 @@ flags=(EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags")
 # process), instead of a second whole-program link after it.
 cat >python-static.mk <<'MAKE'
 python-static: Programs/python.o $(LIBRARY_OBJS)
-	$(LINKCC) $(PY_CORE_LDFLAGS) $(LINKFORSHARED) $(STATIC_LDFLAGS) -o $@ Programs/python.o $(LIBRARY_OBJS) $(LIBS) $(MODLIBS) $(SYSLIBS)
+	$(LINKCC) $(PY_CORE_LDFLAGS) $(LINKFORSHARED) -o $@ Programs/python.o $(LIBRARY_OBJS) $(LIBS) $(MODLIBS) $(SYSLIBS)
 MAKE
-# BOLT rewrites a binary from its relocations, which the linker keeps only when asked.
-if [ -n "$bolt" ]; then flags+=("STATIC_LDFLAGS=-Wl,--emit-relocs"); fi
 if grep -q '^all:.*profile-opt' Makefile; then
     # PGO's steps one by one (what `make profile-opt` does), each timed. The instrumented build is compiled and
     # linked without LTO: its code only runs the training, and gcc reads the profile per function before LTO,
@@ -198,10 +163,6 @@ make -j"$(nproc)" "${flags[@]}" -f Makefile -f python-static.mk build_all python
 # Newer than libpython3.X.so, so `make altinstall` (whose `all` still lists the shared-linked python) keeps it.
 mv python-static python && touch python
 phase "optimised build and links"
-if [ -n "$bolt" ]; then
-    bolt_layout
-    phase "BOLT (instrumented run and new layout)"
-fi
 if readelf -d python | grep -q 'NEEDED.*libpython'; then
     echo "build-python: python still links libpython" >&2
     exit 1

@@ -7,13 +7,11 @@ from typing import Self
 from pydantic import model_validator
 
 from pyfamily.config.strict import Model
-from pyfamily.config.values import ConfigureOption, DebianPackage, NonEmptyText, ProfileName, refuse_all
+from pyfamily.config.values import ConfigureOption, NonEmptyText, ProfileName, refuse_all
 
 
 class ProfileSpec(Model):
     configure: list[ConfigureOption] = []
-    # Installed in the CPython compile stage of this profile besides python.build_packages (bolt-19 for --enable-bolt).
-    packages: list[DebianPackage] = []
 
 
 class BuildSpec(Model):

@@ -34,24 +34,17 @@ def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
 
 def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
     profile = family.config.build.profiles[target.profile or family.profile]
-    packages = [*family.config.python.build_packages, *profile.packages]
-    return {"configure_flags": profile.configure, "build_packages": packages}
-
-
-# The configure flags whose build runs the interpreter it builds (a training workload) before it is done.
-TRAINERS = {"--enable-optimizations": "PGO", "--enable-bolt": "BOLT"}
+    return {"configure_flags": profile.configure}
 
 
 def _cpython_refuses(family: Family, target: Target) -> str | None:
-    """PGO and BOLT train the interpreter they build by running it: a cross-compiled one cannot be trained here."""
+    """PGO trains the interpreter it builds by running it: a cross-compiled one cannot be trained here."""
     profile = target.profile or family.profile
     foreign = [name for name in family.platforms if name != platforms.host()]
-    trains = set(TRAINERS) & set(family.config.build.profiles[profile].configure)
-    if not foreign or not trains:
+    if not foreign or "--enable-optimizations" not in family.config.build.profiles[profile].configure:
         return None
-    how = " and ".join(name for flag, name in TRAINERS.items() if flag in trains)
     return (
-        f"{target.name}: the {profile} profile trains CPython with {how}, which runs the interpreter it builds, so it "
+        f"{target.name}: the {profile} profile trains CPython with PGO, which runs the interpreter it builds, so it "
         f"cannot be cross-compiled for {', '.join(foreign)} on this {platforms.host()} machine; build that profile on "
         f"a machine of that platform (the scheduled workflow uses native runners), or choose --platform "
         f"{platforms.host()} or another profile (e.g. --profile fast)."

@@ -22,8 +22,7 @@ def test_shipped_file_defines_the_family():
     assert set(family.apps) == {"ipython", "certbot", "uv"}
     assert "pillow" in family.variants
     assert set(family.build.profiles) == {"release", "fast"}
-    assert family.build.profiles["release"].configure == ["--enable-optimizations", "--with-lto", "--enable-bolt"]
-    assert family.build.profiles["release"].packages == ["bolt-19"] and family.build.profiles["fast"].packages == []
+    assert family.build.profiles["release"].configure == ["--enable-optimizations", "--with-lto"]
 
 
 def test_pins_match_the_reference_table():

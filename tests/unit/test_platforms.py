@@ -69,19 +69,6 @@ def test_release_cpython_for_a_foreign_platform_is_refused_before_anything_build
     assert all(kinds.recipe_of(t).refuses(native, t) is None for t in native)
 
 
-def test_a_profile_that_trains_with_bolt_alone_is_refused_too(tmp_path):
-    family_file = tmp_path / "family.yaml"
-    family_file.write_text(
-        f"extends: {Path(__file__).resolve().parents[2] / 'images.yaml'}\n"
-        "build:\n  profile: bolted\n  profiles:\n    bolted: {configure: [--enable-bolt], packages: [bolt-19]}\n"
-    )
-    bolted = plan.expand(config.load(family_file), "bolted", LISTED)
-    message = kinds.recipe_of(bolted["cpython-3.13"]).refuses(bolted, bolted["cpython-3.13"])
-    assert message is not None and "trains CPython with BOLT, which runs" in message
-    native = plan.expand(config.load(family_file), "bolted", (platforms.host(),))
-    assert kinds.recipe_of(native["cpython-3.13"]).refuses(native, native["cpython-3.13"]) is None
-
-
 def test_cpythons_parent_also_holds_the_build_machines_platform_for_a_cross_build():
     shipped = config.load(Path(__file__).resolve().parents[2] / "images.yaml")
     foreign = next(name for name in LISTED if name != platforms.host())

@@ -127,7 +127,7 @@ def chart(report: Report, path: Path) -> None:
     starts.legend()
     debian = next(s for s in subjects if s.label.startswith("debian"))
     names = report.options["benchmarks"]
-    for i, subject in enumerate(subjects):
+    for i, subject in enumerate(s for s in subjects if s.pyperf):  # the shell-less image's CPython is not run twice
         mine, theirs = subject.measures["pyperf_ms"], debian.measures["pyperf_ms"]
         positions = [k + i * width for k in range(len(names))]
         perf.bar(positions, [theirs[n]["median"] / mine[n]["median"] for n in names], width, label=subject.label)

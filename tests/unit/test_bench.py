@@ -12,7 +12,7 @@ import pytest
 
 from pyfamily.bench import Options, measure, run, workload
 from pyfamily.bench.measure import Report, Subject, compile_phases
-from pyfamily.bench.output import geomean_ratio, table
+from pyfamily.bench.output import chart, geomean_ratio, table
 from pyfamily.errors import UserError
 
 
@@ -171,3 +171,13 @@ def test_the_table_shows_the_unpacked_size_and_packages_and_skips_pyperformance_
     unpacked = next(line for line in text.splitlines() if "unpacked MB" in line)
     assert unpacked.split()[-3:] == ["100.0", "120.0", "40.0"]
     assert next(line for line in text.splitlines() if "Debian packages" in line).split()[-3:] == ["89", "95", "14"]
+
+
+def test_the_chart_leaves_out_pyperformance_of_a_subject_that_did_not_run_it(tmp_path) -> None:
+    thin = subject("3.13 release", 100, {"json_loads": 10.0})
+    debian = subject("debian python3.13", 100, {"json_loads": 12.0})
+    shellless = Subject("3.13-distroless release", "x", "python3.13", size=15_000_000, pyperf=False)
+    shellless.measures = {key: stats(90) for key in ("cold_writable_ms", "cold_read_only_ms", "warm_ms")}
+    options = {"version": "3.13", "quick": True, "repeats": 3, "benchmarks": ["json_loads"]}
+    chart(Report(2, [thin, debian, shellless], {}, [], "2026-12-04T00:00:00+00:00", options), tmp_path / "b.png")
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")

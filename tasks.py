@@ -282,19 +282,13 @@ def publish(
         "also": "another image to compare, IMAGE or IMAGE=COMMAND (default command python3; repeatable)",
         "repeats": "fresh containers per start-up timing (default 7, or 3 with --quick)",
         "benchmark": "pyperformance benchmark to run instead of the default subset (repeatable)",
+        "no_cache": "build both profiles from scratch first (as build --no-cache), so both compiles are timed",
     },
 )
 @cli.reports_user_errors
-def bench(c, config=None, version="3.13", quick=False, also=None, repeats=0, benchmark=None):
+def bench(c, config=None, version="3.13", quick=False, also=None, repeats=0, benchmark=None, no_cache=False):
     """Compare X.Y (release, fast) with Debian's pythonX.Y on the same base: size, start-up, pyperformance, builds."""
     from pyfamily import bench as benchmarks
 
-    options = benchmarks.Options(
-        config=config,
-        version=version,
-        quick=quick,
-        also=also or (),
-        repeats=int(repeats),
-        benchmarks=benchmark or (),
-    )
+    options = benchmarks.Options(config, version, quick, also or (), int(repeats), benchmark or (), no_cache=no_cache)
     print(benchmarks.table(benchmarks.run(options)))

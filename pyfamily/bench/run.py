@@ -38,16 +38,18 @@ class Options:
     also: Sequence[str] = ()  # IMAGE or IMAGE=COMMAND (default command: python3)
     repeats: int = 0  # 0: 7, or 3 with --quick
     benchmarks: Sequence[str] = ()  # default: all of BENCHMARKS, or the first QUICK_BENCHMARKS with --quick
+    no_cache: bool = False  # both profiles built from scratch (as `build --no-cache`), so both compiles are timed
     out: Path = OUT
 
 
 # --- building ------------------------------------------------------------------------------------------------
 
 
-def _build(options: Options, profile: str, say: Say, *, refresh: bool = False) -> dict[str, Any]:
+def _build(options: Options, profile: str, say: Say, *, refresh: bool = False, cold: bool = False) -> dict[str, Any]:
     family = plan.expand(config.load(options.config), profile)
     selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
-    settings = produce.Settings(refresh=refresh, ca_bundle=produce.resolve_ca_bundle(family.config))
+    ca_bundle = produce.resolve_ca_bundle(family.config)
+    settings = produce.Settings(refresh=refresh, no_cache=cold, ca_bundle=ca_bundle)
     started = time.monotonic()
     report = produce.run(selected, settings, say=lambda line: say(f"  {line}"))
     report.check()
@@ -89,7 +91,9 @@ def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, An
     path = out / "compile-times.json"
     known: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     for profile, info in builds.items():
-        if info.get("cpython_seconds"):
+        # Compiled now: its build log has the compile's phase lines. A stage BuildKit still held is "built" in
+        # seconds with none of them, which is no compile time.
+        if info.get("cpython_seconds") and info.get("cpython_phases"):
             known[profile] = {
                 "seconds": info["cpython_seconds"],
                 "selection_seconds": info["wall_seconds"],  # the whole selection, cold
@@ -167,7 +171,7 @@ def run(options: Options, say: Say = print) -> Report:
         notes.append("--quick: release not built, so not measured (run `invoke bench` once without --quick)")
     for profile in profiles:
         say(f"building {options.version} ({profile})")
-        builds[profile] = _build(options, profile, say)
+        builds[profile] = _build(options, profile, say, cold=options.no_cache)
     # A second build of the same selection: everything is up to date, so this is the no-op cost.
     say("no-op rebuild (fast)")
     builds["fast-noop"] = _build(options, "fast", say)

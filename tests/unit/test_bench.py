@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import math
 import subprocess
@@ -181,3 +182,14 @@ def test_the_chart_leaves_out_pyperformance_of_a_subject_that_did_not_run_it(tmp
     options = {"version": "3.13", "quick": True, "repeats": 3, "benchmarks": ["json_loads"]}
     chart(Report(2, [thin, debian, shellless], {}, [], "2026-12-04T00:00:00+00:00", options), tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_compile_buildkit_still_held_is_no_compile_time_and_the_last_measurement_stays(tmp_path) -> None:
+    module = importlib.import_module("pyfamily.bench.run")  # the package's `run` is the function it re-exports
+
+    (tmp_path / "compile-times.json").write_text('{"release": {"seconds": 330, "phases": {"configure": 17}}}')
+    cached = {"cpython_seconds": 3.7, "cpython_phases": {}, "wall_seconds": 20.0}
+    compiled = {"cpython_seconds": 95.0, "cpython_phases": {"configure": 16}, "wall_seconds": 120.0}
+    known = module._compile_times(tmp_path, {"release": cached, "fast": compiled})
+    assert known["release"] == {"seconds": 330, "phases": {"configure": 17}}
+    assert (known["fast"]["seconds"], known["fast"]["phases"]) == (95.0, {"configure": 16})

@@ -38,9 +38,9 @@ CHECKS = RECIPES / "distroless" / "checks" / "promises.py"
 TREE_PACKAGES = ("base-files", "libgcc-s1", "libc-bin", "ca-certificates")
 # Extension modules the shell-less images leave out, with the Python modules that need them: a terminal's line
 # editor and screen (readline, curses: libreadline, libncursesw, libtinfo) and GNU dbm files (libgdbm, its compat
-# library), which a program in production does not use (the REPL falls back to its basic line input; dbm opens
-# dbm.sqlite3 or dbm.dumb files), and _uuid (libuuid), without which uuid makes the same UUIDs in pure Python.
-# Their five libraries are a good part of what scanners report about a Python image, and the image has no terminal.
+# library), which a program in production does not use (the REPL falls back to its basic line input; dbm writes
+# dbm.sqlite3 files from 3.13, dbm.dumb ones before), and _uuid (libuuid), without which uuid makes every kind of
+# UUID in pure Python. Their six packages are a good part of what scanners report about a Python image.
 LEFT_OUT = {
     "readline": ("readline",),
     "_curses": ("curses",),

@@ -3,7 +3,7 @@
 # SOURCE_DATE_EPOCH, the time of the target's inputs, for its RUN steps to write instead of the clock.
 # Python 3.13.15 with no shell, no package manager and no root.
 # FROM scratch: the thin runtime's CPython tree (static python3.13, sourceless stdlib) without ensurepip's pip,
-# exactly the files of the Debian packages its extension modules load (found by find-libdeps when it was compiled)
+# exactly the files of the Debian packages its extension modules load (find-libdeps; some modules are left out)
 # and what a program needs at run time. unpack-debs unpacks them with no maintainer script and keeps one
 # /var/lib/dpkg/status.d/ record per package for scanners; make-rootfs.sh makes what those scripts would.
 FROM pyfamily-test/python:base AS rootfs

@@ -45,11 +45,13 @@ class Options:
 # --- building ------------------------------------------------------------------------------------------------
 
 
-def _build(options: Options, profile: str, say: Say, *, refresh: bool = False, cold: bool = False) -> dict[str, Any]:
+def _build(
+    options: Options, profile: str, say: Say, *, refresh: bool = False, no_cache: bool = False
+) -> dict[str, Any]:
     family = plan.expand(config.load(options.config), profile)
     selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
     ca_bundle = produce.resolve_ca_bundle(family.config)
-    settings = produce.Settings(refresh=refresh, no_cache=cold, ca_bundle=ca_bundle)
+    settings = produce.Settings(refresh=refresh, no_cache=no_cache, ca_bundle=ca_bundle)
     started = time.monotonic()
     report = produce.run(selected, settings, say=lambda line: say(f"  {line}"))
     report.check()
@@ -171,7 +173,7 @@ def run(options: Options, say: Say = print) -> Report:
         notes.append("--quick: release not built, so not measured (run `invoke bench` once without --quick)")
     for profile in profiles:
         say(f"building {options.version} ({profile})")
-        builds[profile] = _build(options, profile, say, cold=options.no_cache)
+        builds[profile] = _build(options, profile, say, no_cache=options.no_cache)
     # A second build of the same selection: everything is up to date, so this is the no-op cost.
     say("no-op rebuild (fast)")
     builds["fast-noop"] = _build(options, "fast", say)

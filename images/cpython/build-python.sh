@@ -128,10 +128,14 @@ fi
 # would all get a canary). No frame pointers: Debian's python3.X has none, and they cost speed (README,
 # performance). -fno-semantic-interposition (configure adds it only with --enable-optimizations): the objects
 # are -fPIC for libpython, and without it gcc may not inline or call directly any exported function, which
-# costs the static interpreter too. Passed to make, not configure, so they stay out of sysconfig.
+# costs the static interpreter too. -fno-plt: a call into a shared library (libc's memcpy and malloc, sqlite,
+# OpenSSL...) goes straight through its GOT entry instead of a PLT stub, one jump fewer at each of about 3300 call
+# sites; the symbols are bound when the program loads instead of at first call. Measured 1.053x Debian's geomean
+# against 1.044x without it, in the same run (README, performance). Passed to make, not configure, so they stay
+# out of sysconfig: an extension module built later gets the flags its own build chooses.
 export DEB_HOST_ARCH=$host_arch  # dpkg-buildflags: the flags for the platform compiled for
 cflags="$(DEB_CFLAGS_MAINT_STRIP='-O2 -g' dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
-cflags="${cflags/-fstack-protector-strong/-fstack-protector} -fno-semantic-interposition"
+cflags="${cflags/-fstack-protector-strong/-fstack-protector} -fno-semantic-interposition -fno-plt"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 unset DEB_HOST_ARCH
 flags=(EXTRA_CFLAGS="$cflags" LDFLAGS="$ldflags")

@@ -23,6 +23,11 @@ def _best(mixed: dict[str, Any]) -> str:
     return f"{mixed['best']:.0f} ({mixed['median']:.0f}){same}"
 
 
+def _ratio(value: float) -> str:
+    """A ratio beside its goal, to three places: rounded to two, 1.0485 would read as a met goal of 1.05x."""
+    return f"{value:.3f}x"
+
+
 def _ratios(subject: Subject, reference: Subject) -> dict[str, float]:
     """Per benchmark, reference time / subject time (above 1.00: the subject is faster)."""
     mine, theirs = subject.measures.get("pyperf_ms", {}), reference.measures.get("pyperf_ms", {})
@@ -34,7 +39,7 @@ def _slowest(subject: Subject, reference: Subject) -> str:
     if not ratios:
         return "-"
     name = min(ratios, key=ratios.__getitem__)
-    return f"{ratios[name]:.2f}x ({name})"
+    return f"{_ratio(ratios[name])} ({name})"
 
 
 def geomean_ratio(subject: Subject, reference: Subject) -> float | None:
@@ -58,14 +63,14 @@ def table(report: Report) -> str:
     ):
         rows.append([label, *(_ms(s.measures.get(key)) for s in subjects)])
         base = debian.measures[key]["median"]
-        rows.append(["  vs debian (<= 1.2x)", *(f"{s.measures[key]['median'] / base:.2f}x" for s in subjects)])
+        rows.append(["  vs debian (<= 1.2x)", *(_ratio(s.measures[key]["median"] / base) for s in subjects)])
     if all("mixed_ms" in s.measures for s in subjects):
         rows.append(["fixed mixed workload, ms: best (median)", *(_best(s.measures["mixed_ms"]) for s in subjects)])
         ratios = (speed_ratio(s.measures["mixed_ms"], debian.measures["mixed_ms"]) for s in subjects)
-        rows.append(["  vs debian (>= 1.03x faster)", *(f"{r:.2f}x" for r in ratios)])
+        rows.append(["  vs debian (>= 1.03x faster)", *(_ratio(r) for r in ratios)])
     rows.append(
         ["pyperformance geomean vs debian (>= 1.05x faster)"]
-        + [f"{r:.2f}x" if (r := geomean_ratio(s, debian)) else "-" for s in subjects]
+        + [_ratio(r) if (r := geomean_ratio(s, debian)) else "-" for s in subjects]
     )
     rows.append(["  slowest benchmark vs debian (>= 0.95x)", *(_slowest(s, debian) for s in subjects)])
     for name in report.options["benchmarks"]:

@@ -48,11 +48,26 @@ def test_the_table_has_the_rows_the_issue_asks_for() -> None:
     options = {"version": "3.13", "quick": False, "repeats": 7, "benchmarks": ["json_loads"]}
     text = table(Report(2, subjects, builds, [], "2026-11-23T00:00:00+00:00", options))
     assert "machine: 2 cores" in text
-    assert "cold start, fresh --read-only, ms" in text and "1.10x" in text
-    assert "pyperformance geomean vs debian" in text and "1.20x" in text
+    assert "cold start, fresh --read-only, ms" in text and "1.100x" in text
+    assert "pyperformance geomean vs debian" in text and "1.200x" in text
     assert "CPython compile, release profile" in text and "10.0 min" in text
     assert "CPython compile, fast profile" in text and "not measured" in text
     assert "0 CPython compiles" in text
+
+
+def test_a_ratio_just_short_of_its_goal_does_not_read_as_met() -> None:
+    # make bench measured a geomean of 1.0485x against the 1.05x goal, and the table printed 1.05x.
+    subjects = [
+        subject("3.13 release", 100, {"json_loads": 10.0}),
+        subject("debian python3.13", 100, {"json_loads": 10.485}),
+    ]
+    builds = {"compile_times": {}, "fast-noop": {"wall_seconds": 1.0}, "app_smokes": {}}
+    builds["fast-refresh"] = {"wall_seconds": 2.0, "cpython_status": "up to date"}
+    options = {"version": "3.13", "quick": False, "repeats": 3, "benchmarks": ["json_loads"]}
+    lines = table(Report(2, subjects, builds, [], "2026-12-04T00:00:00+00:00", options)).splitlines()
+    geomean = next(line for line in lines if line.startswith("pyperformance geomean")).split("faster)")[1]
+    assert "1.05x" not in geomean and "1.048x" in geomean
+    assert "1.048x (json_loads)" in next(line for line in lines if line.startswith("slowest benchmark"))
 
 
 def test_an_unknown_benchmark_is_a_user_error_before_anything_is_built(tmp_path) -> None:
@@ -116,8 +131,8 @@ def test_the_table_shows_the_mixed_workload_slowest_benchmark_and_compile_steps(
     options = {"version": "3.13", "quick": False, "repeats": 3, "benchmarks": ["json_loads", "nbody"]}
     lines = table(Report(2, [ours, debian], builds, [], "2026-12-03T00:00:00+00:00", options)).splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("fixed mixed workload"))
-    assert "240 (245)" in lines[row] and "1.10x" in lines[row + 1]
-    assert any(line.startswith("slowest benchmark") and "0.90x (nbody)" in line for line in lines)
+    assert "240 (245)" in lines[row] and "1.100x" in lines[row + 1]
+    assert any(line.startswith("slowest benchmark") and "0.900x (nbody)" in line for line in lines)
     assert any(line.startswith("where the minutes go") and "configure 1.5, PGO training 3.0" in line for line in lines)
     pulled = next(line for line in lines if line.startswith("pull, then first output, s"))
     assert "2.5 (2.2-2.8)" in pulled and pulled.rstrip().endswith("-")  # Debian's not measured here

@@ -27,6 +27,25 @@ def subject(label: str, start_ms: float, bench_ms: dict[str, float]) -> Subject:
     return Subject(label, label, "python3.13", size=100_000_000, measures=measures)
 
 
+def report(
+    subjects: list[Subject],
+    compile_times: dict | None = None,
+    *,
+    quick: bool = False,
+    repeats: int = 3,
+    benchmarks: tuple[str, ...] = ("json_loads",),
+) -> Report:
+    """A Report of made-up measurements, with a no-op and a refresh that compiled nothing."""
+    builds = {
+        "compile_times": compile_times or {},
+        "fast-noop": {"wall_seconds": 2.5},
+        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
+        "app_smokes": {},
+    }
+    options = {"version": "3.13", "quick": quick, "repeats": repeats, "benchmarks": list(benchmarks)}
+    return Report(2, subjects, builds, [], "2026-12-04T00:00:00+00:00", options)
+
+
 def test_geomean_ratio_is_above_one_when_faster_than_the_reference() -> None:
     debian = subject("debian python3.13", 100, {"json_loads": 20.0, "float": 80.0})
     ours = subject("3.13 release", 100, {"json_loads": 10.0, "float": 80.0})
@@ -39,14 +58,8 @@ def test_the_table_has_the_rows_the_issue_asks_for() -> None:
         subject("3.13 release", 110, {"json_loads": 10.0}),
         subject("debian python3.13", 100, {"json_loads": 12.0}),
     ]
-    builds = {
-        "compile_times": {"release": {"seconds": 600, "selection_seconds": 700, "measured": "2026-11-23"}},
-        "fast-noop": {"wall_seconds": 2.5},
-        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
-        "app_smokes": {},
-    }
-    options = {"version": "3.13", "quick": False, "repeats": 7, "benchmarks": ["json_loads"]}
-    text = table(Report(2, subjects, builds, [], "2026-11-23T00:00:00+00:00", options))
+    release = {"seconds": 600, "selection_seconds": 700, "measured": "2026-11-23"}
+    text = table(report(subjects, {"release": release}, repeats=7))
     assert "machine: 2 cores" in text
     assert "cold start, fresh --read-only, ms" in text and "1.100x" in text
     assert "pyperformance geomean vs debian" in text and "1.200x" in text
@@ -61,10 +74,7 @@ def test_a_ratio_just_short_of_its_goal_does_not_read_as_met() -> None:
         subject("3.13 release", 100, {"json_loads": 10.0}),
         subject("debian python3.13", 100, {"json_loads": 10.485}),
     ]
-    builds = {"compile_times": {}, "fast-noop": {"wall_seconds": 1.0}, "app_smokes": {}}
-    builds["fast-refresh"] = {"wall_seconds": 2.0, "cpython_status": "up to date"}
-    options = {"version": "3.13", "quick": False, "repeats": 3, "benchmarks": ["json_loads"]}
-    lines = table(Report(2, subjects, builds, [], "2026-12-04T00:00:00+00:00", options)).splitlines()
+    lines = table(report(subjects)).splitlines()
     geomean = next(line for line in lines if line.startswith("pyperformance geomean")).split("faster)")[1]
     assert "1.05x" not in geomean and "1.048x" in geomean
     assert "1.048x (json_loads)" in next(line for line in lines if line.startswith("slowest benchmark"))
@@ -122,14 +132,8 @@ def test_the_table_shows_the_mixed_workload_slowest_benchmark_and_compile_steps(
     ours.measures["pull_first_output_s"] = stats(2.5)
     ours.measures["largest_layer"] = {"bytes": 90_000_000, "share": 0.77, "step": "ADD rootfs-amd64.tar /"}
     phases = {"configure": 90, "PGO training": 180}
-    builds = {
-        "compile_times": {"release": {"seconds": 600, "selection_seconds": 700, "measured": "x", "phases": phases}},
-        "fast-noop": {"wall_seconds": 2.5},
-        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
-        "app_smokes": {},
-    }
-    options = {"version": "3.13", "quick": False, "repeats": 3, "benchmarks": ["json_loads", "nbody"]}
-    lines = table(Report(2, [ours, debian], builds, [], "2026-12-03T00:00:00+00:00", options)).splitlines()
+    release = {"seconds": 600, "selection_seconds": 700, "measured": "x", "phases": phases}
+    lines = table(report([ours, debian], {"release": release}, benchmarks=("json_loads", "nbody"))).splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("fixed mixed workload"))
     assert "240 (245)" in lines[row] and "1.100x" in lines[row + 1]
     assert any(line.startswith("slowest benchmark") and "0.900x (nbody)" in line for line in lines)
@@ -176,14 +180,7 @@ def test_the_table_shows_the_unpacked_size_and_packages_and_skips_pyperformance_
     shellless.measures = {key: stats(90) for key in ("cold_writable_ms", "cold_read_only_ms", "warm_ms")}
     for one, unpacked, packages in ((thin, 100e6, 89), (debian, 120e6, 95), (shellless, 40e6, 14)):
         one.measures.update(unpacked_bytes=int(unpacked), debian_packages=packages)
-    builds = {
-        "compile_times": {},
-        "fast-noop": {"wall_seconds": 2.5},
-        "fast-refresh": {"wall_seconds": 21.0, "cpython_status": "up to date"},
-        "app_smokes": {},
-    }
-    options = {"version": "3.13", "quick": True, "repeats": 3, "benchmarks": ["json_loads"]}
-    text = table(Report(2, [thin, debian, shellless], builds, [], "2026-12-03T00:00:00+00:00", options))
+    text = table(report([thin, debian, shellless], quick=True))
     unpacked = next(line for line in text.splitlines() if "unpacked MB" in line)
     assert unpacked.split()[-3:] == ["100.0", "120.0", "40.0"]
     assert next(line for line in text.splitlines() if "Debian packages" in line).split()[-3:] == ["89", "95", "14"]
@@ -194,8 +191,7 @@ def test_the_chart_leaves_out_pyperformance_of_a_subject_that_did_not_run_it(tmp
     debian = subject("debian python3.13", 100, {"json_loads": 12.0})
     shellless = Subject("3.13-distroless release", "x", "python3.13", size=15_000_000, pyperf=False)
     shellless.measures = {key: stats(90) for key in ("cold_writable_ms", "cold_read_only_ms", "warm_ms")}
-    options = {"version": "3.13", "quick": True, "repeats": 3, "benchmarks": ["json_loads"]}
-    chart(Report(2, [thin, debian, shellless], {}, [], "2026-12-04T00:00:00+00:00", options), tmp_path / "b.png")
+    chart(report([thin, debian, shellless], quick=True), tmp_path / "b.png")
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -9,7 +9,7 @@ FROM --platform=$BUILDPLATFORM pyfamily-test/python:base AS compile
 ARG SOURCE_DATE_EPOCH
 ARG TARGETARCH
 COPY install-build-deps.sh /usr/src/
-RUN /usr/src/install-build-deps.sh "$TARGETARCH" dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libmpdec-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
+RUN /usr/src/install-build-deps.sh "$TARGETARCH" dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
 COPY ["Python-3.11.2.tgz", "build-python.sh", "/usr/src/"]
 RUN echo '2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849  /usr/src/Python-3.11.2.tgz' | sha256sum --check --strict \
  && HOST_ARCH="$TARGETARCH" /usr/src/build-python.sh /usr/src/Python-3.11.2.tgz 3.11 \

@@ -9,7 +9,7 @@ FROM --platform=$BUILDPLATFORM pyfamily-test/python:base AS compile
 ARG SOURCE_DATE_EPOCH
 ARG TARGETARCH
 COPY install-build-deps.sh /usr/src/
-RUN /usr/src/install-build-deps.sh "$TARGETARCH" dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libmpdec-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
+RUN /usr/src/install-build-deps.sh "$TARGETARCH" dpkg-dev gcc libc6-dev make pkgconf xz-utils libbluetooth-dev libbz2-dev libexpat1-dev libffi-dev libgdbm-compat-dev libgdbm-dev liblzma-dev libncurses-dev libreadline-dev libsqlite3-dev libssl-dev uuid-dev zlib1g-dev
 COPY ["Python-3.13.15.tar.xz", "build-python.sh", "/usr/src/"]
 RUN echo '1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76  /usr/src/Python-3.13.15.tar.xz' | sha256sum --check --strict \
  && HOST_ARCH="$TARGETARCH" /usr/src/build-python.sh /usr/src/Python-3.13.15.tar.xz 3.13 \

@@ -279,7 +279,8 @@ def publish(
         "config": CONFIG_HELP,
         "version": "Python minor to compare (default 3.13)",
         "quick": "a few minutes: 3 repeats, 5 benchmarks, release measured only if already built",
-        "also": "another image to compare, IMAGE or IMAGE=COMMAND (default command python3; repeatable)",
+        "also": "another image to compare, IMAGE or IMAGE=COMMAND (default command python3); COMMAND may start with"
+        " NAME=VALUE words for its environment, e.g. IMAGE=PYTHON_JIT=1 python3.14 (repeatable)",
         "repeats": "fresh containers per start-up timing (default 7, or 3 with --quick)",
         "benchmark": "pyperformance benchmark to run instead of the default subset (repeatable)",
         "no_cache": "build both profiles from scratch first (as build --no-cache), so both compiles are timed",

@@ -54,6 +54,43 @@ class Subject:
     size: int = 0
     measures: dict[str, Any] = field(default_factory=dict)
     pyperf: bool = True  # False: the same interpreter as another subject (the shell-less image), not timed again
+    env: dict[str, str] = field(default_factory=dict)  # set in its containers: PYTHON_JIT=1 is the same image, JIT on
+
+    def env_flags(self) -> list[str]:
+        return [flag for name, value in self.env.items() for flag in ("-e", f"{name}={value}")]
+
+
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def also_subject(spec: str) -> Subject:
+    """--also IMAGE or IMAGE=COMMAND: COMMAND is the interpreter (default python3), after the NAME=VALUE words
+    of its environment, as a shell reads them (`IMAGE=PYTHON_JIT=1 python3.14`: that image with its JIT on)."""
+    ref, _, command = spec.partition("=")
+    words = command.split()
+    assignments = 0
+    while assignments < len(words) and ASSIGNMENT.match(words[assignments]):
+        assignments += 1
+    env = dict(word.split("=", 1) for word in words[:assignments])
+    programs = words[assignments:]
+    if not ref or len(programs) > 1:
+        raise UserError(
+            f"bench: --also {spec!r}: expected IMAGE or IMAGE=[NAME=VALUE ...] COMMAND, one image and at most"
+            " one interpreter command (e.g. python3.13, or PYTHON_JIT=1 python3.14)"
+        )
+    label = " ".join([ref, *words[:assignments]])
+    return Subject(label, ref, programs[0] if programs else "python3", env=env)
+
+
+def jit_switch(config_args: str) -> dict[str, str]:
+    """The environment that flips a CPython's JIT from its default, read from its configure arguments
+    (sysconfig's CONFIG_ARGS): built in but off (yes-off) is turned on, built in and on is turned off; nothing for
+    a build without it (or with only the tier-2 interpreter)."""
+    found = re.findall(r"--enable-experimental-jit(?:=([\w-]+))?", config_args)
+    if not found:
+        return {}
+    setting = found[-1] or "yes"  # the last one given counts, as in configure
+    return {"yes-off": {"PYTHON_JIT": "1"}, "yes": {"PYTHON_JIT": "0"}}.get(setting, {})
 
 
 @dataclass
@@ -73,7 +110,7 @@ class Report:
             "builds": self.builds,
             "notes": self.notes,
             "subjects": [
-                {"label": s.label, "ref": s.ref, "python": s.python, "size": s.size, **s.measures}
+                {"label": s.label, "ref": s.ref, "python": s.python, "env": s.env, "size": s.size, **s.measures}
                 for s in self.subjects
             ],
         }
@@ -104,7 +141,9 @@ print((time.perf_counter_ns() - started) // 1000)
 def start_ms(subject: Subject, *, read_only: bool, warm: bool) -> float:
     flags = ["--read-only", "--tmpfs", "/tmp"] if read_only else []
     command = [subject.python, "-c", TIMER, "2" if warm else "0", subject.python, IMPORTS]
-    output = docker("run", "--rm", "--network", "none", *flags, "--entrypoint", "", subject.ref, *command)
+    output = docker(
+        "run", "--rm", "--network", "none", *flags, *subject.env_flags(), "--entrypoint", "", subject.ref, *command
+    )
     return int(output.split()[-1]) / 1000
 
 
@@ -174,7 +213,9 @@ def mixed(subjects: Sequence[Subject], containers: int) -> None:
     for _ in range(containers):
         for subject in subjects:
             command = [subject.python, "-c", workload.SOURCE, str(MIXED_ROUNDS)]
-            output = docker("run", "--rm", "--network", "none", "--entrypoint", "", subject.ref, *command)
+            output = docker(
+                "run", "--rm", "--network", "none", *subject.env_flags(), "--entrypoint", "", subject.ref, *command
+            )
             try:
                 found[subject.label].append(workload.parse(output))
             except ValueError as exc:
@@ -216,12 +257,13 @@ def pyperf(subjects: Sequence[Subject], lib: Path, names: Sequence[str], out: Pa
         for subject in (s for s in subjects if s.pyperf):
             results = folders[subject.label]
             say(f"  {name}: {subject.label}")
+            inherited = ",".join(["PYTHONPATH", "PYTHONDONTWRITEBYTECODE", *subject.env])  # pyperf's workers too
             docker(
                 "run", "--rm", "--network", "none", "--entrypoint", "",
-                "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1",
+                "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1", *subject.env_flags(),
                 "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out",
                 subject.ref, subject.python, f"{data}/{folder}/run_benchmark.py",
-                "--fast", "--quiet", "--inherit-environ", "PYTHONPATH,PYTHONDONTWRITEBYTECODE",
+                "--fast", "--quiet", "--inherit-environ", inherited,
                 "-o", f"/bench/out/{name}.json", *extra,
                 timeout=1800,
             )  # fmt: skip

@@ -125,6 +125,33 @@ def _debian_image(base_image: str, minor: str, out: Path, say: Say) -> str:
     return ref
 
 
+def _subjects(
+    minor: str, profiles: list[str], builds: dict[str, dict[str, Any]], debian: str
+) -> tuple[list[Subject], Subject]:
+    """The built images under test in the table's order, and Debian's (the reference): the first profile's with its
+    JIT both ways when it has one built in, and the shell-less one (its CPython is the thin image's, byte for byte:
+    pyperformance runs once)."""
+    python, first = f"python{minor}", profiles[0]
+    subjects = [Subject(f"{minor} {p}", builds[p]["image"], python) for p in profiles]
+    jit = _jit_switch(builds[first]["image"], python)
+    if jit:
+        switch = " ".join(f"{name}={value}" for name, value in jit.items())
+        subjects.insert(1, Subject(f"{minor} {first} {switch}", builds[first]["image"], python, env=jit))
+    reference = Subject(f"debian {python}", debian, python)
+    subjects.append(reference)
+    if builds[first]["distroless"]:
+        subjects.append(Subject(f"{minor}-distroless {first}", builds[first]["distroless"], python, pyperf=False))
+    return subjects, reference
+
+
+def _jit_switch(image: str, python: str) -> dict[str, str]:
+    """The environment that turns the image's JIT the other way round from its default, if it has one built in."""
+    code = "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS') or '')"
+    return measure.jit_switch(
+        measure.docker("run", "--rm", "--network", "none", "--entrypoint", "", image, python, "-c", code)
+    )
+
+
 # --- the run -------------------------------------------------------------------------------------------------
 
 
@@ -163,6 +190,10 @@ def run(options: Options, say: Say = print) -> Report:
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise UserError(f"--benchmark: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    extras = [measure.also_subject(extra) for extra in options.also]  # refused before anything is built
+    labels = [s.label for s in extras]
+    if len(set(labels)) < len(labels):
+        raise UserError(f"bench: --also names the same subject twice ({', '.join(labels)}): give each once")
     notes: list[str] = []
     builds: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -183,21 +214,14 @@ def run(options: Options, say: Say = print) -> Report:
     compile_times = _compile_times(out, builds)
 
     debian = _debian_image(builds["fast"]["base_ref"], options.version, out, say)
-    python = f"python{options.version}"
-    subjects = [Subject(f"{options.version} {p}", builds[p]["image"], python) for p in profiles]
-    subjects.append(Subject(f"debian python{options.version}", debian, python))
-    if builds[profiles[0]]["distroless"]:  # its CPython is the thin image's, byte for byte: pyperformance once
-        label = f"{options.version}-distroless {profiles[0]}"
-        subjects.append(Subject(label, builds[profiles[0]]["distroless"], python, pyperf=False))
-    for extra in options.also:
-        ref, _, command = extra.partition("=")
-        subjects.append(Subject(ref, ref, command or "python3"))
+    subjects, reference = _subjects(options.version, profiles, builds, debian)
+    subjects.extend(extras)
     for subject in subjects:
         subject.size = int(json.loads(measure.docker("image", "inspect", subject.ref))[0]["Size"])
         subject.measures.update(measure.footprint(subject.ref))
 
     # pulled: the first profile's thin image, Debian's, and the shell-less one when it was built
-    pulled = [subjects[0], subjects[len(profiles)], *(s for s in subjects if not s.pyperf)]
+    pulled = [subjects[0], reference, *(s for s in subjects if not s.pyperf)]
     apps = _measure(subjects, pulled, names, repeats, options, notes, say)
 
     report = Report(

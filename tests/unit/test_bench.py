@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import re
 import subprocess
 import sys
 import tarfile
@@ -204,3 +205,83 @@ def test_a_compile_buildkit_still_held_is_no_compile_time_and_the_last_measureme
     known = module._compile_times(tmp_path, {"release": cached, "fast": compiled})
     assert known["release"] == {"seconds": 330, "phases": {"configure": 17}}
     assert (known["fast"]["seconds"], known["fast"]["phases"]) == (95.0, {"configure": 16})
+
+
+@pytest.mark.parametrize(
+    ("spec", "label", "python", "env"),
+    [
+        ("debian:trixie", "debian:trixie", "python3", {}),
+        ("127.0.0.1:5000/py/python:3.14=python3.14", "127.0.0.1:5000/py/python:3.14", "python3.14", {}),
+        ("py:3.14=PYTHON_JIT=1 python3.14", "py:3.14 PYTHON_JIT=1", "python3.14", {"PYTHON_JIT": "1"}),
+        ("py:3.14=PYTHON_JIT=1 X=a=b", "py:3.14 PYTHON_JIT=1 X=a=b", "python3", {"PYTHON_JIT": "1", "X": "a=b"}),
+    ],
+)
+def test_also_takes_an_image_its_interpreter_and_the_environment_before_it(spec, label, python, env) -> None:
+    found = measure.also_subject(spec)
+    assert (found.label, found.ref, found.python, found.env) == (label, spec.partition("=")[0], python, env)
+
+
+@pytest.mark.parametrize("spec", ["=python3", "py:3.14=python3.14 -X dev", "py:3.14=python3 PYTHON_JIT=1"])
+def test_also_with_more_than_one_interpreter_word_or_no_image_is_refused(spec) -> None:
+    with pytest.raises(UserError, match=re.escape("IMAGE=[NAME=VALUE ...] COMMAND")):
+        measure.also_subject(spec)
+
+
+def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path) -> None:
+    with pytest.raises(UserError, match="same subject twice"):
+        run(Options(also=["py:3.14=PYTHON_JIT=1 python3.14", "py:3.14=PYTHON_JIT=1 python3.14"], out=tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("config_args", "env"),
+    [
+        ("'--enable-optimizations' '--with-lto' '--enable-experimental-jit=yes-off'", {"PYTHON_JIT": "1"}),
+        ("'--enable-experimental-jit'", {"PYTHON_JIT": "0"}),
+        ("'--enable-experimental-jit=yes'", {"PYTHON_JIT": "0"}),
+        ("'--enable-experimental-jit=yes-off' '--enable-experimental-jit=no'", {}),  # the last one counts
+        ("'--enable-experimental-jit=interpreter'", {}),  # the tier-2 interpreter, no JIT to switch
+        ("'--enable-optimizations' '--with-lto'", {}),
+        ("", {}),
+    ],
+)
+def test_the_jit_switch_turns_a_built_in_jit_the_other_way_round(config_args, env) -> None:
+    assert measure.jit_switch(config_args) == env
+
+
+def test_a_subjects_environment_reaches_its_containers_and_pyperfs_workers(tmp_path, monkeypatch) -> None:
+    # pyperf starts its workers with a cleaned environment: a variable it does not inherit is lost on the way, and
+    # "JIT on" would time the JIT off.
+    calls: list[tuple[str, ...]] = []
+
+    def docker(*args: str, timeout: float = 600) -> str:
+        calls.append(args)
+        out = tmp_path / "pyperf" / "jit on" / "float.json"
+        out.write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
+        return ""
+
+    monkeypatch.setattr(measure, "docker", docker)
+    jit = Subject("jit on", "py:3.14", "python3.14", env={"PYTHON_JIT": "1"})
+    measure.pyperf([jit], tmp_path / "lib", ["float"], tmp_path, lambda line: None)
+    (args,) = calls
+    assert args[args.index("PYTHON_JIT=1") - 1] == "-e"
+    inherited = args[args.index("--inherit-environ") + 1].split(",")
+    assert "PYTHON_JIT" in inherited and "PYTHONPATH" in inherited
+
+
+def test_a_release_with_its_jit_built_in_is_measured_both_ways_beside_the_others(monkeypatch) -> None:
+    bench_run = importlib.import_module("pyfamily.bench.run")
+    monkeypatch.setattr(measure, "docker", lambda *args, **kwargs: "'--with-lto' '--enable-experimental-jit=yes-off'\n")
+    builds = {"release": {"image": "sha256:r", "distroless": "sha256:d"}, "fast": {"image": "sha256:f"}}
+    subjects, reference = bench_run._subjects("3.14", ["release", "fast"], builds, "debian-python:3.14")
+    found = [(s.label, s.ref, s.env, s.pyperf) for s in subjects]
+    assert found == [
+        ("3.14 release", "sha256:r", {}, True),
+        ("3.14 release PYTHON_JIT=1", "sha256:r", {"PYTHON_JIT": "1"}, True),
+        ("3.14 fast", "sha256:f", {}, True),
+        ("debian python3.14", "debian-python:3.14", {}, True),
+        ("3.14-distroless release", "sha256:d", {}, False),
+    ]
+    assert reference is subjects[3]
+    monkeypatch.setattr(measure, "docker", lambda *args, **kwargs: "'--with-lto'\n")
+    subjects, _ = bench_run._subjects("3.14", ["release", "fast"], builds, "debian-python:3.14")
+    assert [s.label for s in subjects] == ["3.14 release", "3.14 fast", "debian python3.14", "3.14-distroless release"]

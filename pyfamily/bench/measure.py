@@ -246,7 +246,12 @@ def pyperf_lib(out: Path, say: Say) -> Path:
 def pyperf(subjects: Sequence[Subject], lib: Path, names: Sequence[str], out: Path, say: Say) -> None:
     """Each benchmark on every subject in turn (benchmark by benchmark, not subject by subject), so a machine
     whose speed drifts during the run weighs on every subject alike."""
-    folders = {subject.label: out / "pyperf" / subject.label for subject in subjects}
+    # A label may hold an image reference: its ':' would split docker's -v SOURCE:TARGET. Numbered, so two labels
+    # that differ only there do not share a folder.
+    folders = {
+        subject.label: out / "pyperf" / f"{n}-{re.sub(r'[^A-Za-z0-9._=-]+', '_', subject.label)}"
+        for n, subject in enumerate(subjects, 1)
+    }
     for results in folders.values():
         shutil.rmtree(results, ignore_errors=True)
         results.mkdir(parents=True)

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -255,17 +256,38 @@ def test_a_subjects_environment_reaches_its_containers_and_pyperfs_workers(tmp_p
 
     def docker(*args: str, timeout: float = 600) -> str:
         calls.append(args)
-        out = tmp_path / "pyperf" / "jit on" / "float.json"
+        out = Path(args[args.index("-v", args.index("-v") + 1) + 1].rsplit(":", 1)[0]) / "float.json"
         out.write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
         return ""
 
     monkeypatch.setattr(measure, "docker", docker)
-    jit = Subject("jit on", "py:3.14", "python3.14", env={"PYTHON_JIT": "1"})
+    jit = Subject(
+        "127.0.0.1:5000/py:3.14 PYTHON_JIT=1", "127.0.0.1:5000/py:3.14", "python3.14", env={"PYTHON_JIT": "1"}
+    )
     measure.pyperf([jit], tmp_path / "lib", ["float"], tmp_path, lambda line: None)
     (args,) = calls
     assert args[args.index("PYTHON_JIT=1") - 1] == "-e"
     inherited = args[args.index("--inherit-environ") + 1].split(",")
     assert "PYTHON_JIT" in inherited and "PYTHONPATH" in inherited
+
+
+def test_a_subject_labelled_with_an_image_reference_gets_a_results_folder_docker_can_mount(tmp_path, monkeypatch):
+    # The label of `--also 127.0.0.1:5000/py:3.14` was the results folder's name: its ':' split -v SOURCE:TARGET
+    # ("invalid mode: /bench/out").
+    mounts: list[str] = []
+
+    def docker(*args: str, timeout: float = 600) -> str:
+        _lib, results = (args[i + 1] for i, arg in enumerate(args) if arg == "-v")
+        mounts.append(results)
+        source, target = results.split(":")
+        assert target == "/bench/out"
+        (Path(source) / "float.json").write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
+        return ""
+
+    monkeypatch.setattr(measure, "docker", docker)
+    labels = ["127.0.0.1:5000/py:3.14", "127.0.0.1:5000/py/3.14"]  # differ only where the folder name cannot
+    measure.pyperf([Subject(label, label, "python3") for label in labels], tmp_path, ["float"], tmp_path, print)
+    assert len(set(mounts)) == 2
 
 
 def test_a_release_with_its_jit_built_in_is_measured_both_ways_beside_the_others(monkeypatch) -> None:

@@ -217,3 +217,16 @@ def test_extends_cycle_and_missing_parent_are_refused(tmp_path):
     (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
     with pytest.raises(ConfigError, match=r"nowhere\.yaml: cannot read"):
         config.load(tmp_path / "c.yaml")
+
+
+def test_the_jit_example_is_the_shipped_family_with_the_jit_built_in_but_off():
+    # examples/jit.yaml restates the shipped build packages (a list replaces the one it extends): one added to
+    # images.yaml and not there would make its figures those of another build.
+    shipped, jit = config.load(SHIPPED), config.load(ROOT / "examples" / "jit.yaml")
+    extra = set(jit.python.build_packages) - set(shipped.python.build_packages)
+    assert set(shipped.python.build_packages) <= set(jit.python.build_packages)
+    assert extra == {"clang-18", "llvm-18", "python3"}
+    assert jit.python.runtime_packages == shipped.python.runtime_packages  # LLVM at build time only
+    release = jit.build.profiles["release"].configure
+    assert release == [*shipped.build.profiles["release"].configure, "--enable-experimental-jit=yes-off"]
+    assert jit.repository != shipped.repository  # its images never take the shipped family's tags

@@ -8,7 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from pyfamily.bench.measure import Report, Subject
+from pyfamily.bench.measure import Report
+from pyfamily.bench.subjects import Subject
 from pyfamily.bench.workload import speed_ratio
 
 

@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pyfamily.bench.measure import Subject, docker, stats
+from pyfamily.bench.measure import docker, stats
+from pyfamily.bench.subjects import Subject
 from pyfamily.errors import UserError
 
 START_TIMEOUT = 30.0  # seconds for the registry and the second engine to answer

@@ -21,8 +21,9 @@ from typing import Any
 
 from pyfamily import config, engine, plan, platforms, produce
 from pyfamily.bench import measure, pull
-from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report, Subject
+from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report
 from pyfamily.bench.output import chart
+from pyfamily.bench.subjects import Subject, also_subject, jit_switch
 from pyfamily.errors import UserError
 from pyfamily.plan import Selection
 from pyfamily.produce.backend import DockerCli
@@ -147,9 +148,7 @@ def _subjects(
 def _jit_switch(image: str, python: str) -> dict[str, str]:
     """The environment that turns the image's JIT the other way round from its default, if it has one built in."""
     code = "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS') or '')"
-    return measure.jit_switch(
-        measure.docker("run", "--rm", "--network", "none", "--entrypoint", "", image, python, "-c", code)
-    )
+    return jit_switch(measure.docker("run", "--rm", "--network", "none", "--entrypoint", "", image, python, "-c", code))
 
 
 # --- the run -------------------------------------------------------------------------------------------------
@@ -190,7 +189,7 @@ def run(options: Options, say: Say = print) -> Report:
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise UserError(f"--benchmark: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    extras = [measure.also_subject(extra) for extra in options.also]  # refused before anything is built
+    extras = [also_subject(extra) for extra in options.also]  # refused before anything is built
     labels = [s.label for s in extras]
     if len(set(labels)) < len(labels):
         raise UserError(f"bench: --also names the same subject twice ({', '.join(labels)}): give each once")

@@ -12,7 +12,6 @@ import fcntl
 import getpass
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 from pyfamily import engine
 from pyfamily.errors import UserError
 from pyfamily.model import Family
+from pyfamily.util import file_name
 
 
 def held(family: Family, work_dir: Path, cache_dir: Path, purpose: str) -> contextlib.AbstractContextManager[None]:
@@ -34,8 +34,7 @@ def work_lock(work_dir: Path) -> Path:
 
 def lock_files(work_dir: Path, cache_dir: Path, engine_id: str, repository: str) -> list[Path]:
     """The work folder's lock, then the lock of this engine's images of this repository."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{engine_id}-{repository}")
-    return [work_lock(work_dir), cache_dir / "locks" / f"{name}.lock"]
+    return [work_lock(work_dir), cache_dir / "locks" / f"{file_name(f'{engine_id}-{repository}')}.lock"]
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: images.yaml, images/, scripts/, build/
@@ -15,3 +16,9 @@ def default_cache_dir() -> Path:
     """Where source tarballs, Debian trees, exported blobs and the engine's locks are kept: $PYFAMILY_CACHE, else
     ~/.cache/pyfamily."""
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "pyfamily")
+
+
+def file_name(text: str) -> str:
+    """`text` as one path component, free of separators and of the ':' docker's -v splits on: every run of other
+    characters than letters, digits, '_', '.' and '-' becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from pyfamily.bench import Options, measure, run, workload
-from pyfamily.bench.measure import Report, Subject, compile_phases
+from pyfamily.bench.measure import Report, compile_phases
 from pyfamily.bench.output import chart, geomean_ratio, table
+from pyfamily.bench.subjects import Subject, also_subject, jit_switch
 from pyfamily.errors import UserError
 
 
@@ -218,14 +219,14 @@ def test_a_compile_buildkit_still_held_is_no_compile_time_and_the_last_measureme
     ],
 )
 def test_also_takes_an_image_its_interpreter_and_the_environment_before_it(spec, label, python, env) -> None:
-    found = measure.also_subject(spec)
+    found = also_subject(spec)
     assert (found.label, found.ref, found.python, found.env) == (label, spec.partition("=")[0], python, env)
 
 
 @pytest.mark.parametrize("spec", ["=python3", "py:3.14=python3.14 -X dev", "py:3.14=python3 PYTHON_JIT=1"])
 def test_also_with_more_than_one_interpreter_word_or_no_image_is_refused(spec) -> None:
     with pytest.raises(UserError, match=re.escape("IMAGE=[NAME=VALUE ...] COMMAND")):
-        measure.also_subject(spec)
+        also_subject(spec)
 
 
 def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path) -> None:
@@ -246,24 +247,30 @@ def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path) -> No
     ],
 )
 def test_the_jit_switch_turns_a_built_in_jit_the_other_way_round(config_args, env) -> None:
-    assert measure.jit_switch(config_args) == env
+    assert jit_switch(config_args) == env
+
+
+def pyperf_calls(monkeypatch) -> list[tuple[str, ...]]:
+    """measure.pyperf's docker runs, recorded; each writes one result where the run mounts /bench/out."""
+    calls: list[tuple[str, ...]] = []
+
+    def docker(*args: str, timeout: float = 600) -> str:
+        calls.append(args)
+        _lib, results = (args[i + 1] for i, arg in enumerate(args) if arg == "-v")
+        source, target = results.split(":")
+        assert target == "/bench/out"
+        (Path(source) / "float.json").write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
+        return ""
+
+    monkeypatch.setattr(measure, "docker", docker)
+    return calls
 
 
 def test_a_subjects_environment_reaches_its_containers_and_pyperfs_workers(tmp_path, monkeypatch) -> None:
     # pyperf starts its workers with a cleaned environment: a variable it does not inherit is lost on the way, and
     # "JIT on" would time the JIT off.
-    calls: list[tuple[str, ...]] = []
-
-    def docker(*args: str, timeout: float = 600) -> str:
-        calls.append(args)
-        out = Path(args[args.index("-v", args.index("-v") + 1) + 1].rsplit(":", 1)[0]) / "float.json"
-        out.write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
-        return ""
-
-    monkeypatch.setattr(measure, "docker", docker)
-    jit = Subject(
-        "127.0.0.1:5000/py:3.14 PYTHON_JIT=1", "127.0.0.1:5000/py:3.14", "python3.14", env={"PYTHON_JIT": "1"}
-    )
+    calls = pyperf_calls(monkeypatch)
+    jit = Subject("py:3.14 PYTHON_JIT=1", "py:3.14", "python3.14", env={"PYTHON_JIT": "1"})
     measure.pyperf([jit], tmp_path / "lib", ["float"], tmp_path, lambda line: None)
     (args,) = calls
     assert args[args.index("PYTHON_JIT=1") - 1] == "-e"
@@ -274,20 +281,13 @@ def test_a_subjects_environment_reaches_its_containers_and_pyperfs_workers(tmp_p
 def test_a_subject_labelled_with_an_image_reference_gets_a_results_folder_docker_can_mount(tmp_path, monkeypatch):
     # The label of `--also 127.0.0.1:5000/py:3.14` was the results folder's name: its ':' split -v SOURCE:TARGET
     # ("invalid mode: /bench/out").
-    mounts: list[str] = []
-
-    def docker(*args: str, timeout: float = 600) -> str:
-        _lib, results = (args[i + 1] for i, arg in enumerate(args) if arg == "-v")
-        mounts.append(results)
-        source, target = results.split(":")
-        assert target == "/bench/out"
-        (Path(source) / "float.json").write_text('{"benchmarks": [{"runs": [{"values": [0.001]}]}]}')
-        return ""
-
-    monkeypatch.setattr(measure, "docker", docker)
+    calls = pyperf_calls(monkeypatch)
     labels = ["127.0.0.1:5000/py:3.14", "127.0.0.1:5000/py/3.14"]  # differ only where the folder name cannot
     measure.pyperf([Subject(label, label, "python3") for label in labels], tmp_path, ["float"], tmp_path, print)
-    assert len(set(mounts)) == 2
+    mounts = {
+        args[i + 1] for args in calls for i, arg in enumerate(args) if arg == "-v" and "/bench/out" in args[i + 1]
+    }
+    assert len(mounts) == 2
 
 
 def test_a_release_with_its_jit_built_in_is_measured_both_ways_beside_the_others(monkeypatch) -> None:

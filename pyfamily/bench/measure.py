@@ -90,13 +90,19 @@ print((time.perf_counter_ns() - started) // 1000)
 """
 
 
+def run_in(subject: Subject, *command: str, flags: Sequence[str] = (), timeout: float = 600) -> str:
+    """COMMAND in a fresh container of the subject's image: no network, its entrypoint bypassed, the subject's
+    environment set (PYTHON_JIT=1 is the same image with its JIT on)."""
+    return docker(
+        "run", "--rm", "--network", "none", *flags, *subject.env_flags(), "--entrypoint", "", subject.ref, *command,
+        timeout=timeout,
+    )  # fmt: skip
+
+
 def start_ms(subject: Subject, *, read_only: bool, warm: bool) -> float:
     flags = ["--read-only", "--tmpfs", "/tmp"] if read_only else []
     command = [subject.python, "-c", TIMER, "2" if warm else "0", subject.python, IMPORTS]
-    output = docker(
-        "run", "--rm", "--network", "none", *flags, *subject.env_flags(), "--entrypoint", "", subject.ref, *command
-    )
-    return int(output.split()[-1]) / 1000
+    return int(run_in(subject, *command, flags=flags).split()[-1]) / 1000
 
 
 def footprint(ref: str) -> dict[str, int]:
@@ -164,10 +170,7 @@ def mixed(subjects: Sequence[Subject], containers: int) -> None:
     found: dict[str, list[tuple[float, str]]] = {s.label: [] for s in subjects}
     for _ in range(containers):
         for subject in subjects:
-            command = [subject.python, "-c", workload.SOURCE, str(MIXED_ROUNDS)]
-            output = docker(
-                "run", "--rm", "--network", "none", *subject.env_flags(), "--entrypoint", "", subject.ref, *command
-            )
+            output = run_in(subject, subject.python, "-c", workload.SOURCE, str(MIXED_ROUNDS))
             try:
                 found[subject.label].append(workload.parse(output))
             except ValueError as exc:
@@ -212,13 +215,11 @@ def pyperf(subjects: Sequence[Subject], lib: Path, names: Sequence[str], out: Pa
             results = folders[subject.label]
             say(f"  {name}: {subject.label}")
             inherited = ",".join(["PYTHONPATH", "PYTHONDONTWRITEBYTECODE", *subject.env])  # pyperf's workers too
-            docker(
-                "run", "--rm", "--network", "none", "--entrypoint", "",
-                "-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1", *subject.env_flags(),
-                "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out",
-                subject.ref, subject.python, f"{data}/{folder}/run_benchmark.py",
-                "--fast", "--quiet", "--inherit-environ", inherited,
-                "-o", f"/bench/out/{name}.json", *extra,
+            run_in(
+                subject, subject.python, f"{data}/{folder}/run_benchmark.py",
+                "--fast", "--quiet", "--inherit-environ", inherited, "-o", f"/bench/out/{name}.json", *extra,
+                flags=["-e", "PYTHONPATH=/bench/lib", "-e", "PYTHONDONTWRITEBYTECODE=1",
+                       "-v", f"{lib}:/bench/lib:ro", "-v", f"{results}:/bench/out"],
                 timeout=1800,
             )  # fmt: skip
             values = pyperf_values(results / f"{name}.json")

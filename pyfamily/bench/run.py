@@ -134,7 +134,7 @@ def _subjects(
     pyperformance runs once)."""
     python, first = f"python{minor}", profiles[0]
     subjects = [Subject(f"{minor} {p}", builds[p]["image"], python) for p in profiles]
-    jit = _jit_switch(builds[first]["image"], python)
+    jit = _jit_switch(subjects[0])
     if jit:
         switch = " ".join(f"{name}={value}" for name, value in jit.items())
         subjects.insert(1, Subject(f"{minor} {first} {switch}", builds[first]["image"], python, env=jit))
@@ -145,10 +145,10 @@ def _subjects(
     return subjects, reference
 
 
-def _jit_switch(image: str, python: str) -> dict[str, str]:
+def _jit_switch(subject: Subject) -> dict[str, str]:
     """The environment that turns the image's JIT the other way round from its default, if it has one built in."""
     code = "import sysconfig; print(sysconfig.get_config_var('CONFIG_ARGS') or '')"
-    return jit_switch(measure.docker("run", "--rm", "--network", "none", "--entrypoint", "", image, python, "-c", code))
+    return jit_switch(measure.run_in(subject, subject.python, "-c", code))
 
 
 # --- the run -------------------------------------------------------------------------------------------------

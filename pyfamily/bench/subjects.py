@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 
 from pyfamily.errors import UserError
@@ -34,17 +35,15 @@ def also_subject(spec: str) -> Subject:
     of its environment, as a shell reads them (`IMAGE=PYTHON_JIT=1 python3.14`: that image with its JIT on)."""
     ref, _, command = spec.partition("=")
     words = command.split()
-    assignments = 0
-    while assignments < len(words) and ASSIGNMENT.match(words[assignments]):
-        assignments += 1
-    env = dict(word.split("=", 1) for word in words[:assignments])
-    programs = words[assignments:]
+    assignments = list(takewhile(ASSIGNMENT.match, words))
+    env = dict(word.split("=", 1) for word in assignments)
+    programs = words[len(assignments) :]
     if not ref or len(programs) > 1:
         raise UserError(
             f"bench: --also {spec!r}: expected IMAGE or IMAGE=[NAME=VALUE ...] COMMAND, one image and at most"
             " one interpreter command (e.g. python3.13, or PYTHON_JIT=1 python3.14)"
         )
-    label = " ".join([ref, *words[:assignments]])
+    label = " ".join([ref, *assignments])
     return Subject(label, ref, programs[0] if programs else "python3", env=env)
 
 

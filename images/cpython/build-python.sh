@@ -123,9 +123,10 @@ OPT="-DNDEBUG -O3 -Wall" "$src/configure" \
 phase() { echo "build-python: phase $1 took $((SECONDS - start)) s"; start=$SECONDS; }
 phase configure
 
-# gcc LTO as configured is one partition (-flto-partition=none): kept. Split across the cores (gcc's default
-# partitioning) the release CPython stage took 10.8 min instead of 15.8 here, but `make bench`'s pyperformance
-# geomean against Debian's python3.13 fell from 1.00x to 0.89x: the published images are to be the fast ones.
+# gcc LTO as configured is one partition (-flto-partition=none): kept. In gcc's default partitions (as Debian's
+# python3.X; -flto=auto) the optimised build and links took as long (179 s: its two links already run at once on two
+# cores) and the pyperformance geomean against Debian's read 1.017x where this recipe's read 1.025x in the same
+# run (README, performance).
 # No debug info is produced (-g dropped: the tree is stripped anyway, and it slows every compile and the LTO link).
 if grep -q -- '-flto-partition=none' Makefile; then
     sed -i -e '/^CONFIGURE_\(C\|LD\)FLAGS_NODIST=/s/ -g\( \|$\)/\1/' Makefile

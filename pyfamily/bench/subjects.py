@@ -43,7 +43,8 @@ def also_subject(spec: str) -> Subject:
             f"bench: --also {spec!r}: expected IMAGE or IMAGE=[NAME=VALUE ...] COMMAND, one image and at most"
             " one interpreter command (e.g. python3.13, or PYTHON_JIT=1 python3.14)"
         )
-    label = " ".join([ref, *assignments])
+    # The interpreter is part of the label: one image may hold several (python3.14 and python3.15 side by side).
+    label = " ".join([ref, *assignments, *programs])
     return Subject(label, ref, programs[0] if programs else "python3", env=env)
 
 

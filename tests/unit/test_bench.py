@@ -213,8 +213,8 @@ def test_a_compile_buildkit_still_held_is_no_compile_time_and_the_last_measureme
     ("spec", "label", "python", "env"),
     [
         ("debian:trixie", "debian:trixie", "python3", {}),
-        ("127.0.0.1:5000/py/python:3.14=python3.14", "127.0.0.1:5000/py/python:3.14", "python3.14", {}),
-        ("py:3.14=PYTHON_JIT=1 python3.14", "py:3.14 PYTHON_JIT=1", "python3.14", {"PYTHON_JIT": "1"}),
+        ("127.0.0.1:5000/py/python:3.14=python3.14", "127.0.0.1:5000/py/python:3.14 python3.14", "python3.14", {}),
+        ("py:3.14=PYTHON_JIT=1 python3.14", "py:3.14 PYTHON_JIT=1 python3.14", "python3.14", {"PYTHON_JIT": "1"}),
         ("py:3.14=PYTHON_JIT=1 X=a=b", "py:3.14 PYTHON_JIT=1 X=a=b", "python3", {"PYTHON_JIT": "1", "X": "a=b"}),
     ],
 )
@@ -232,6 +232,13 @@ def test_also_with_more_than_one_interpreter_word_or_no_image_is_refused(spec) -
 def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path) -> None:
     with pytest.raises(UserError, match="same subject twice"):
         run(Options(also=["py:3.14=PYTHON_JIT=1 python3.14", "py:3.14=PYTHON_JIT=1 python3.14"], out=tmp_path))
+
+
+def test_two_interpreters_of_one_image_are_two_subjects() -> None:
+    # Debian sid's image holds python3.14 and python3.15: both were refused as "the same subject twice".
+    specs = ["sid=python3.14", "sid=PYTHON_JIT=1 python3.14", "sid=python3.15", "sid=PYTHON_JIT=1 python3.15"]
+    labels = [also_subject(spec).label for spec in specs]
+    assert len(set(labels)) == len(specs)
 
 
 @pytest.mark.parametrize(

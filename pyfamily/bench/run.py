@@ -190,9 +190,11 @@ def run(options: Options, say: Say = print) -> Report:
     if unknown:
         raise UserError(f"--benchmark: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
     extras = [also_subject(extra) for extra in options.also]  # refused before anything is built
-    labels = [s.label for s in extras]
-    if len(set(labels)) < len(labels):
-        raise UserError(f"bench: --also names the same subject twice ({', '.join(labels)}): give each once")
+    # One subject is one image, interpreter and environment, however it was spelled (`IMAGE` is `IMAGE=python3`).
+    kinds = [(s.ref, s.python, sorted(s.env.items())) for s in extras]
+    if any(kinds.count(kind) > 1 for kind in kinds):
+        labels = ", ".join(s.label for s in extras)
+        raise UserError(f"bench: --also names the same subject twice ({labels}): give each once")
     notes: list[str] = []
     builds: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -229,9 +229,17 @@ def test_also_with_more_than_one_interpreter_word_or_no_image_is_refused(spec) -
         also_subject(spec)
 
 
-def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "also",
+    [
+        ["py:3.14=PYTHON_JIT=1 python3.14", "py:3.14=PYTHON_JIT=1 python3.14"],
+        ["py:3.14", "py:3.14=python3"],  # python3 is the default interpreter: the same subject, spelled twice
+        ["py:3.14=A=1 B=2 python3.14", "py:3.14=B=2 A=1 python3.14"],
+    ],
+)
+def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path, also) -> None:
     with pytest.raises(UserError, match="same subject twice"):
-        run(Options(also=["py:3.14=PYTHON_JIT=1 python3.14", "py:3.14=PYTHON_JIT=1 python3.14"], out=tmp_path))
+        run(Options(also=also, out=tmp_path))
 
 
 def test_two_interpreters_of_one_image_are_two_subjects() -> None:

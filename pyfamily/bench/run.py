@@ -67,7 +67,6 @@ def _build(
         "image": runtime.image_id,
         "distroless": shellless.image_id if shellless else None,
         "base": results[root.name].image_id,
-        "base_ref": root.ref,  # BuildKit takes a FROM by name, not by image ID
         "size": runtime.size,
         "wall_seconds": seconds,
         "statuses": {name: r.status.value for name, r in results.items()},
@@ -107,6 +106,20 @@ def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, An
     return known
 
 
+def _reference(options: Options, say: Say) -> str:
+    """Debian's own pythonX.Y on this family's base, built before anything else: a minor the base's Debian suite
+    does not package is refused in seconds, not after a release compile. (With --no-cache the profile builds make
+    base again from the same recipe; the reference keeps the base it was built on.)"""
+    family = plan.expand(config.load(options.config), "fast")
+    root = family.root()
+    assert root is not None  # every family has a base
+    say("building base")
+    settings = produce.Settings(ca_bundle=produce.resolve_ca_bundle(family.config))
+    selected = plan.select(family, Selection(names=(root.name,), apps=False))
+    produce.run(selected, settings, say=lambda line: say(f"  {line}")).check()
+    return _debian_image(root.ref, options.version, options.out, say)
+
+
 def _debian_image(base_image: str, minor: str, out: Path, say: Say) -> str:
     """Debian's own pythonX.Y, apt-installed on this family's base (built here, cached by the engine)."""
     ref = f"{DEBIAN_REPOSITORY}:{minor}"
@@ -122,7 +135,11 @@ def _debian_image(base_image: str, minor: str, out: Path, say: Say) -> str:
     try:
         DockerCli().build(request, Processes(), lambda line: None)
     except engine.BuildFailed as exc:
-        raise UserError(f"bench: building {ref} (apt-install python{minor} on {base_image}): {exc}") from None
+        raise UserError(
+            f"bench: building {ref} (apt-install python{minor} on {base_image}): {exc}. The bench compares --version"
+            f" {minor} with Debian's own python{minor} from the Debian suite of this family's base, so that suite"
+            " must package it; nothing was compiled"
+        ) from None
     return ref
 
 
@@ -195,6 +212,7 @@ def run(options: Options, say: Say = print) -> Report:
     if any(kinds.count(kind) > 1 for kind in kinds):
         labels = ", ".join(s.label for s in extras)
         raise UserError(f"bench: --also names the same subject twice ({labels}): give each once")
+    debian = _reference(options, say)
     notes: list[str] = []
     builds: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -214,7 +232,6 @@ def run(options: Options, say: Say = print) -> Report:
     builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
     compile_times = _compile_times(out, builds)
 
-    debian = _debian_image(builds["fast"]["base_ref"], options.version, out, say)
     subjects, reference = _subjects(options.version, profiles, builds, debian)
     subjects.extend(extras)
     for subject in subjects:

@@ -242,6 +242,28 @@ def test_the_same_also_twice_is_refused_before_anything_is_built(tmp_path, also)
         run(Options(also=also, out=tmp_path))
 
 
+def test_a_minor_debian_does_not_package_is_refused_before_any_compile(tmp_path, monkeypatch) -> None:
+    # `invoke bench --version 3.14` on a trixie base compiled the release 3.14 (10+ minutes) before apt found no
+    # python3.14 to compare it with. The engine is replaced here: base is "built", Debian's image fails.
+    module = importlib.import_module("pyfamily.bench.run")
+
+    class Built:
+        def check(self) -> None:
+            pass
+
+    def no_python(base_image, minor, out, say):
+        raise UserError(f"no python{minor} in this suite")
+
+    def compile_first(*args, **kwargs):
+        raise AssertionError("a profile was built before Debian's python was found")
+
+    monkeypatch.setattr(module.produce, "run", lambda *args, **kwargs: Built())
+    monkeypatch.setattr(module, "_debian_image", no_python)
+    monkeypatch.setattr(module, "_build", compile_first)
+    with pytest.raises(UserError, match=re.escape("no python3.14")):
+        run(Options(version="3.14", out=tmp_path), say=lambda line: None)
+
+
 def test_two_interpreters_of_one_image_are_two_subjects() -> None:
     # Debian sid's image holds python3.14 and python3.15: both were refused as "the same subject twice".
     specs = ["sid=python3.14", "sid=PYTHON_JIT=1 python3.14", "sid=python3.15", "sid=PYTHON_JIT=1 python3.15"]

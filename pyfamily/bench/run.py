@@ -111,6 +111,7 @@ def _reference(options: Options, say: Say) -> str:
     does not package is refused in seconds, not after a release compile. (With --no-cache the profile builds make
     base again from the same recipe; the reference keeps the base it was built on.)"""
     family = plan.expand(config.load(options.config), "fast")
+    plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))  # one of ours?
     root = family.root()
     assert root is not None  # every family has a base
     say("building base")

@@ -264,6 +264,19 @@ def test_a_minor_debian_does_not_package_is_refused_before_any_compile(tmp_path,
         run(Options(version="3.14", out=tmp_path), say=lambda line: None)
 
 
+def test_a_minor_the_family_lacks_is_named_as_such_before_anything_is_built(tmp_path, monkeypatch) -> None:
+    # Once Debian's python was built first, --version 3.10 read as "Debian's suite must package python3.10".
+    module = importlib.import_module("pyfamily.bench.run")
+
+    def built(*args, **kwargs):
+        raise AssertionError("something was built for a minor the family does not have")
+
+    monkeypatch.setattr(module.produce, "run", built)
+    monkeypatch.setattr(module, "_debian_image", built)
+    with pytest.raises(UserError, match=re.escape("--version '3.10' is not a Python version of this family")):
+        run(Options(version="3.10", out=tmp_path), say=lambda line: None)
+
+
 def test_two_interpreters_of_one_image_are_two_subjects() -> None:
     # Debian sid's image holds python3.14 and python3.15: both were refused as "the same subject twice".
     specs = ["sid=python3.14", "sid=PYTHON_JIT=1 python3.14", "sid=python3.15", "sid=PYTHON_JIT=1 python3.15"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import time
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 APT_LEFTOVERS = "/var/lib/apt/lists /var/cache/apt /var/log/apt"
 WAIT_TIMEOUT_EXIT = 3
 LXML_VERSION = "6.0.2"
+EXEC_ATTEMPTS = 3
 
 
 class Result(NamedTuple):
@@ -26,11 +28,20 @@ class Result(NamedTuple):
 
 
 def sh(container, script: str, *, timeout: int = 120, env: dict[str, str] | None = None) -> Result:
-    """Run a bash script in the container, bounded by `timeout` seconds."""
-    rc, (out, err) = container.exec_run(
-        ["timeout", "-k", "5", str(timeout), "bash", "-c", script], demux=True, environment=env
-    )
-    return Result(rc, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
+    """Run a bash script in the container, bounded by `timeout` seconds.
+
+    Under load the engine's runtime now and then fails to start an exec'd process at all (runc's "read init-p:
+    connection reset by peer", exit 126). Such an attempt never ran the script (the exec has no pid), so it is
+    made again, EXEC_ATTEMPTS in all; a script that ran, whatever its exit, is never run twice."""
+    api, argv = container.client.api, ["timeout", "-k", "5", str(timeout), "bash", "-c", script]
+    for attempt in range(EXEC_ATTEMPTS):
+        time.sleep(attempt)
+        exec_id = api.exec_create(container.id, argv, environment=env)["Id"]
+        out, err = api.exec_start(exec_id, demux=True)
+        state = api.exec_inspect(exec_id)
+        if state["Pid"]:
+            break
+    return Result(state["ExitCode"], (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
 
 def check(container, script: str, **kwargs) -> Result:
@@ -60,6 +71,39 @@ def box(docker_client, helper_image) -> Iterator:
         yield container
     finally:
         container.remove(force=True)
+
+
+class _Flaky:
+    """The part of docker's API `sh` uses, whose runtime fails to start the first exec (no pid), as the
+    engine's runc did once in CI."""
+
+    def __init__(self):
+        self.api, self.id, self.started = self, "box", []
+
+    def exec_create(self, container_id, argv, environment=None):
+        return {"Id": f"exec-{len(self.started)}"}
+
+    def exec_start(self, exec_id, demux):
+        self.started.append(exec_id)
+        if len(self.started) == 1:
+            return b"OCI runtime exec failed\r\n", None
+        return b"ran\n", None
+
+    def exec_inspect(self, exec_id):
+        return {"Pid": 0, "ExitCode": 126} if exec_id == "exec-0" else {"Pid": 42, "ExitCode": 0}
+
+
+def test_an_exec_the_runtime_never_started_is_made_again():
+    flaky = _Flaky()
+    flaky.client = flaky
+    assert sh(flaky, "true") == Result(0, "ran\n", "")
+    assert flaky.started == ["exec-0", "exec-1"]
+
+
+def test_a_script_that_ran_is_never_run_twice_whatever_its_exit(box):
+    check(box, "rm -f /tmp/runs")
+    assert sh(box, "echo run >> /tmp/runs; exit 126").rc == 126
+    assert check(box, "cat /tmp/runs").out == "run\n"
 
 
 # --- apt-install ---------------------------------------------------------------------------

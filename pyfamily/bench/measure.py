@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyfamily import config, engine, plan
+from pyfamily import engine, plan
 from pyfamily.bench import workload
 from pyfamily.bench.subjects import Subject
+from pyfamily.config import Config
 from pyfamily.errors import UserError
 from pyfamily.util import WORK_DIR, Say, file_name
 
@@ -231,9 +232,9 @@ def pyperf_values(path: Path) -> list[float]:
     return [v for run in document["benchmarks"][0]["runs"] for v in run.get("values", [])]
 
 
-def app_smokes(config_file: str | None, runs: int, say: Say) -> dict[str, Any]:
+def app_smokes(family_config: Config, runs: int, say: Say) -> dict[str, Any]:
     """Fresh read-only smoke runs of the app images already built (none are built here)."""
-    family = plan.expand(config.load(config_file), None)
+    family = plan.expand(family_config, None)
     found: dict[str, Any] = {}
     for name, app in family.config.apps.items():
         target = family.targets.get(name)

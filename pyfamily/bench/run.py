@@ -24,6 +24,7 @@ from pyfamily.bench import measure, pull
 from pyfamily.bench.measure import BENCHMARKS, DEBIAN_REPOSITORY, OUT, QUICK_BENCHMARKS, Report
 from pyfamily.bench.output import chart
 from pyfamily.bench.subjects import Subject, also_subject, jit_switch
+from pyfamily.config import Config
 from pyfamily.errors import UserError
 from pyfamily.plan import Selection
 from pyfamily.produce.backend import DockerCli
@@ -47,9 +48,9 @@ class Options:
 
 
 def _build(
-    options: Options, profile: str, say: Say, *, refresh: bool = False, no_cache: bool = False
+    family_config: Config, options: Options, profile: str, say: Say, *, refresh: bool = False, no_cache: bool = False
 ) -> dict[str, Any]:
-    family = plan.expand(config.load(options.config), profile)
+    family = plan.expand(family_config, profile)
     selected = plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))
     ca_bundle = produce.resolve_ca_bundle(family.config)
     settings = produce.Settings(refresh=refresh, no_cache=no_cache, ca_bundle=ca_bundle)
@@ -81,9 +82,9 @@ def _phases(log: Path | None) -> dict[str, int]:
     return measure.compile_phases(log.read_text(errors="replace")) if log is not None and log.is_file() else {}
 
 
-def _release_present(options: Options) -> bool:
+def _release_present(family_config: Config, options: Options) -> bool:
     """Whether the release runtime is built and up to date, without building anything (for --quick)."""
-    family = plan.expand(config.load(options.config), "release")
+    family = plan.expand(family_config, "release")
     target = family.targets.get(f"cpython-{options.version}")
     return target is not None and engine.image_or_none(target.ref) is not None
 
@@ -106,11 +107,11 @@ def _compile_times(out: Path, builds: dict[str, dict[str, Any]]) -> dict[str, An
     return known
 
 
-def _reference(options: Options, say: Say) -> str:
+def _reference(family_config: Config, options: Options, say: Say) -> str:
     """Debian's own pythonX.Y on this family's base, built before anything else: a minor the base's Debian suite
     does not package is refused in seconds, not after a release compile. (With --no-cache the profile builds make
     base again from the same recipe; the reference keeps the base it was built on.)"""
-    family = plan.expand(config.load(options.config), "fast")
+    family = plan.expand(family_config, "fast")
     plan.select(family, Selection(versions=(options.version,), variants=("plain",), apps=False))  # one of ours?
     root = family.root()
     assert root is not None  # every family has a base
@@ -173,6 +174,7 @@ def _jit_switch(subject: Subject) -> dict[str, str]:
 
 
 def _measure(
+    family_config: Config,
     subjects: list[Subject],
     pulled: list[Subject],
     names: list[str],
@@ -190,7 +192,7 @@ def _measure(
     lib = measure.pyperf_lib(out, say)
     say(f"pyperformance subset ({len(names)} benchmarks, pyperf --fast)")
     measure.pyperf(subjects, lib, names, out, say)
-    apps = measure.app_smokes(options.config, 3 if options.quick else 5, say)
+    apps = measure.app_smokes(family_config, 3 if options.quick else 5, say)
     say("pull, then first output: each image from a registry on 127.0.0.1 into a fresh second engine")
     try:
         pull.first_output(pulled, 3, out / "pull")
@@ -213,24 +215,27 @@ def run(options: Options, say: Say = print) -> Report:
     if any(kinds.count(kind) > 1 for kind in kinds):
         labels = ", ".join(s.label for s in extras)
         raise UserError(f"bench: --also names the same subject twice ({labels}): give each once")
-    debian = _reference(options, say)
+    # The family file is read once: every build of the run (each profile, the no-op and the refresh) and the app
+    # smokes measure the family as it was when the run started, even if the file is edited meanwhile.
+    family_config = config.load(options.config)
+    debian = _reference(family_config, options, say)
     notes: list[str] = []
     builds: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
     profiles = ["release", "fast"]
-    if options.quick and not _release_present(options):
+    if options.quick and not _release_present(family_config, options):
         profiles = ["fast"]
         notes.append("--quick: release not built, so not measured (run `invoke bench` once without --quick)")
     for profile in profiles:
         say(f"building {options.version} ({profile})")
-        builds[profile] = _build(options, profile, say, no_cache=options.no_cache)
+        builds[profile] = _build(family_config, options, profile, say, no_cache=options.no_cache)
     # A second build of the same selection: everything is up to date, so this is the no-op cost.
     say("no-op rebuild (fast)")
-    builds["fast-noop"] = _build(options, "fast", say)
+    builds["fast-noop"] = _build(family_config, options, "fast", say)
     # What the scheduled job does: ask Debian and PyPI, rebuild only what has updates, never recompile CPython.
     say("refresh (fast)")
-    builds["fast-refresh"] = _build(options, "fast", say, refresh=True)
+    builds["fast-refresh"] = _build(family_config, options, "fast", say, refresh=True)
     compile_times = _compile_times(out, builds)
 
     subjects, reference = _subjects(options.version, profiles, builds, debian)
@@ -241,7 +246,7 @@ def run(options: Options, say: Say = print) -> Report:
 
     # pulled: the first profile's thin image, Debian's, and the shell-less one when it was built
     pulled = [subjects[0], reference, *(s for s in subjects if not s.pyperf)]
-    apps = _measure(subjects, pulled, names, repeats, options, notes, say)
+    apps = _measure(family_config, subjects, pulled, names, repeats, options, notes, say)
 
     report = Report(
         cores=os.cpu_count() or 0,

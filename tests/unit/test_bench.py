@@ -357,3 +357,34 @@ def test_a_release_with_its_jit_built_in_is_measured_both_ways_beside_the_others
     monkeypatch.setattr(measure, "docker", lambda *args, **kwargs: "'--with-lto'\n")
     subjects, _ = bench_run._subjects("3.14", ["release", "fast"], builds, "debian-python:3.14")
     assert [s.label for s in subjects] == ["3.14 release", "3.14 fast", "debian python3.14", "3.14-distroless release"]
+
+
+def test_the_family_file_is_read_once_for_the_whole_run(tmp_path, monkeypatch) -> None:
+    # A run read the family file again for each build: edited during a 14-minute run, it ended at the last step
+    # with the edited file's mistakes and no table. Here the file breaks once base is built; the first profile
+    # build must still be the family the run started with.
+    module = importlib.import_module("pyfamily.bench.run")
+    family_file = tmp_path / "family.yaml"
+    family_file.write_text(f"extends: {Path(__file__).parents[1] / 'fixtures' / 'family.yaml'}\n")
+    built: list[str] = []
+
+    class Reached(Exception):
+        pass
+
+    class Built:
+        def check(self) -> None:
+            pass
+
+    def engine_run(selected, settings, say):
+        names = [target.name for target in selected.targets]
+        if built:
+            raise Reached(names)
+        built.append(",".join(names))
+        family_file.write_text("python: [this is not the family any more\n")
+        return Built()
+
+    monkeypatch.setattr(module.produce, "run", engine_run)
+    monkeypatch.setattr(module, "_debian_image", lambda base_image, minor, out, say: "debian-python:3.13")
+    with pytest.raises(Reached) as reached:
+        run(Options(config=str(family_file), out=tmp_path / "out"), say=lambda line: None)
+    assert built == ["base"] and "cpython-3.13" in reached.value.args[0]

@@ -15,7 +15,7 @@ from pyfamily.config.base import BaseSpec, DebianBootstrap
 from pyfamily.config.build import BuildSpec, ProfileSpec
 from pyfamily.config.loader import CONFIG_ENV, DEFAULT_CONFIG, config_path, load, validate
 from pyfamily.config.paths import KeyPath, Origin, format_key_path
-from pyfamily.config.python import PythonSpec, PythonVersion, is_freethreaded, minor_of
+from pyfamily.config.python import JitSpec, PythonSpec, PythonVersion, is_freethreaded, minor_of
 from pyfamily.config.schema import Config, RegistrySpec, parse_registry
 from pyfamily.config.sources import SourcesSpec
 from pyfamily.config.tags import DOCKER_TAG, RESERVED_TAG_PREFIXES, TAG_FIELDS, TagsSpec
@@ -35,6 +35,7 @@ __all__ = [
     "BuildSpec",
     "Config",
     "DebianBootstrap",
+    "JitSpec",
     "KeyPath",
     "Origin",
     "ProfileSpec",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pyfamily.config.paths import KeyPath
 from pyfamily.config.strict import Model
@@ -20,10 +20,21 @@ from pyfamily.config.values import (
 )
 
 
+class JitSpec(Model):
+    # The LLVM major version the minor's Tools/jit/_llvm.py names (19 for 3.14): clang-N and llvm-N compile the
+    # JIT's stencils in the compile stage only; the interpreter links no LLVM library.
+    llvm: int = Field(ge=15, le=99)
+    # clang-N and llvm-N from the base suite's backports (trixie-backports: Debian's archive, the same key) when the
+    # suite itself has no LLVM N (trixie has 19 and 22; 3.15 names 21); in the compile stage only.
+    backports: bool = False
+
+
 class PythonVersion(Model):
     version: FullVersion
     sha256: Sha256
     tarball: Tarball | None = None
+    # CPython's JIT, built in but off, in each profile that says `jit: true` (build.profiles).
+    jit: JitSpec | None = None
 
     @property
     def minor(self) -> str:
@@ -37,6 +48,10 @@ class PythonVersion(Model):
 # The first minor whose free-threaded build (configure --disable-gil, PEP 703) exists: experimental in 3.13,
 # supported from 3.14 (PEP 779).
 FIRST_FREETHREADED = (3, 13)
+# The first minor whose JIT `jit:` builds: 3.13's configure has the option too (PEP 744), but its interpreter has
+# no sys._jit, by which verify checks the JIT is built in, off and turned on by PYTHON_JIT=1, and measured slower
+# with it on (README); examples/jit.yaml builds it with the configure option itself.
+FIRST_JIT = (3, 14)
 
 
 def is_freethreaded(python: str) -> bool:
@@ -81,6 +96,17 @@ class PythonSpec(Model):
             )
             for minor, spec in self.versions.items()
             if spec.minor != minor
+        ]
+        faults += [
+            (
+                ("versions", minor, "jit"),
+                f"jit builds the JIT of 3.14 and newer (whose interpreters have sys._jit, which verify checks), "
+                f"not of Python {minor}; remove jit from this entry (for 3.13, a profile's configure can name "
+                "--enable-experimental-jit=yes-off itself)",
+                spec.jit.model_dump(),
+            )
+            for minor, spec in self.versions.items()
+            if spec.jit is not None and version_key(minor) < FIRST_JIT
         ]
         faults += self._freethreaded_faults()
         if self.default not in self.versions:

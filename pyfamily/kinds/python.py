@@ -11,7 +11,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from pyfamily import platforms, sources
-from pyfamily.config import Config
+from pyfamily.config import Config, JitSpec, is_freethreaded
 from pyfamily.digest import EPOCH_PART
 from pyfamily.kinds.recipe import Draft, Index, Preparation, Recipe, python_env
 from pyfamily.model import FROM, Family, Target
@@ -32,9 +32,35 @@ def _cpython_expand(config: Config, profile: str, index: Index) -> list[Draft]:
     ]
 
 
+# The JIT built in, off unless the environment says PYTHON_JIT=1: what Debian's and python.org's own 3.14 builds do.
+JIT_OFF = "--enable-experimental-jit=yes-off"
+
+
 def _cpython_variables(family: Family, target: Target) -> dict[str, Any]:
-    profile = family.config.build.profiles[target.profile or family.profile]
-    return {"configure_flags": profile.configure}
+    config = family.config
+    profile = config.build.profiles[target.profile or family.profile]
+    jit = built_jit(family, target)
+    shipped = config.python.build_packages
+    if jit is None:
+        return {"configure_flags": profile.configure, "build_packages": shipped, "backports": False}
+    # LLVM compiles the JIT's stencils in the compile stage, with python3 running Tools/jit/build.py.
+    added = [name for name in (f"clang-{jit.llvm}", f"llvm-{jit.llvm}", "python3") if name not in shipped]
+    return {
+        "configure_flags": [*profile.configure, JIT_OFF],
+        "build_packages": [*shipped, *added],
+        "backports": jit.backports,
+    }
+
+
+def built_jit(family: Family, target: Target) -> JitSpec | None:
+    """The JIT a target's Python (its cpython target's, for a runtime) is built with, or None when it has none: the
+    profile builds none, the minor names no LLVM, or it is a free-threaded build (3.14's JIT does not support them;
+    3.15's configure warns it does not work correctly with them)."""
+    assert target.python is not None
+    jit = family.config.release(target.python).jit
+    if not family.config.build.profiles[target.profile or family.profile].jit or jit is None:
+        return None
+    return None if is_freethreaded(target.python) else jit
 
 
 def _cpython_refuses(family: Family, target: Target) -> str | None:
@@ -128,7 +154,11 @@ def _runtime_expand(config: Config, profile: str, index: Index) -> list[Draft]:
 
 
 def runtime_env(family: Family, target: Target) -> dict[str, str]:
-    return {**python_env(family, target), "CHECK_IMPORTS": " ".join(family.config.python.check_imports)}
+    return {
+        **python_env(family, target),
+        "CHECK_IMPORTS": " ".join(family.config.python.check_imports),
+        "JIT_BUILT": "1" if built_jit(family, target) is not None else "0",  # checks/jit.sh
+    }
 
 
 RUNTIME = Recipe(

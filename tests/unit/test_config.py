@@ -230,3 +230,36 @@ def test_the_jit_example_is_the_shipped_family_with_the_jit_built_in_but_off():
     release = jit.build.profiles["release"].configure
     assert release == [*shipped.build.profiles["release"].configure, "--enable-experimental-jit=yes-off"]
     assert jit.repository != shipped.repository  # its images never take the shipped family's tags
+
+
+@pytest.mark.parametrize(
+    ("example", "minor", "version"),
+    [("python-3.14.4.yaml", "3.14", "3.14.4"), ("python-3.15.0rc1.yaml", "3.15", "3.15.0rc1")],
+)
+def test_a_jit_example_is_the_shipped_family_but_one_minor(example, minor, version):
+    # Each restates the whole matrix (a mapping replaces the one it extends): a pin of images.yaml moved and not
+    # followed there would measure the JIT beside another family.
+    shipped, example_config = config.load(SHIPPED), config.load(ROOT / "examples" / example)
+    differ = {
+        name
+        for name in shipped.python.versions
+        if shipped.python.versions[name] != example_config.python.versions.get(name)
+    }
+    assert differ == {minor}
+    assert example_config.python.versions[minor].version == version
+    assert example_config.python.versions[minor].jit is not None
+    assert example_config.python.build_packages == shipped.python.build_packages
+    assert example_config.build.profiles == shipped.build.profiles
+    assert example_config.repository != shipped.repository
+
+
+@pytest.mark.parametrize(
+    ("bare", "base"), [("no-jit-3.14.yaml", "python-3.14.4.yaml"), ("no-jit-3.15.yaml", "python-3.15.0rc1.yaml")]
+)
+def test_a_no_jit_example_differs_from_its_base_by_the_jit_alone(bare, base):
+    with_jit = config.load(ROOT / "examples" / base)
+    without = config.load(ROOT / "examples" / bare)
+    assert without.python == with_jit.python
+    assert with_jit.build.profiles["release"].jit and not without.build.profiles["release"].jit
+    assert without.build.profiles["release"].configure == with_jit.build.profiles["release"].configure
+    assert without.repository not in {with_jit.repository, config.load(SHIPPED).repository}

@@ -89,6 +89,7 @@ def test_check_scripts_are_beside_the_recipes():
         "helpers-on-path",
         "free-threading",
         "imports",
+        "jit",
         "no-compiler-no-pip",
         "no-dev-packages",
         "venv",
